@@ -1,0 +1,51 @@
+"""``hpf``: the operators' command line (database, server, scheduler, jobs, demo)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from hpf import __version__
+from hpf.cli.context import CliState
+from hpf.domain.errors import ConfigError, HpfError
+
+
+class HpfGroup(click.Group):
+    """Turns project errors into one clear line and an exit code, never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except HpfError as exc:
+            click.echo(f"错误: {exc.message}", err=True)
+            for field, messages in (exc.details or {}).items() if isinstance(exc.details, dict) else ():
+                click.echo(f"  {field}: {messages}", err=True)
+            ctx.exit(2 if isinstance(exc, ConfigError) else 1)
+
+
+@click.group(cls=HpfGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="hpf", message="%(prog)s %(version)s")
+@click.option("--config", "config_file", envvar="HPF_CONFIG", default="",
+              help="配置文件 (INI 或 TOML)，默认取环境变量 HPF_CONFIG")
+@click.pass_context
+def cli(ctx: click.Context, config_file: str) -> None:
+    """HPF Core 住房公积金综合业务平台 — 运维命令行"""
+    ctx.obj = CliState(config_file)
+
+
+def _register() -> None:
+    from hpf.cli import db, demo, jobs, serve
+
+    cli.add_command(db.db)
+    cli.add_command(serve.serve)
+    cli.add_command(demo.demo)
+    cli.add_command(jobs.jobs)
+    cli.add_command(jobs.scheduler)
+
+
+_register()
+
+
+def main() -> None:
+    sys.exit(cli.main(prog_name="hpf"))

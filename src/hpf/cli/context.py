@@ -1,0 +1,43 @@
+"""Lazily loaded settings and database for CLI commands."""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import cached_property
+
+from hpf.config import Settings, load_settings
+from hpf.domain.errors import ServiceUnavailable
+from hpf.logs import configure_logging
+from hpf.repositories import schema
+from hpf.repositories.database import open_app_database
+from hpf_adapters.db import Database
+
+
+class CliState:
+    def __init__(self, config_file: str) -> None:
+        self.config_file = config_file
+
+    @cached_property
+    def settings(self) -> Settings:
+        settings = load_settings(config_file=self.config_file or None)
+        configure_logging(settings.log.level, settings.log.format)
+        return settings
+
+    @cached_property
+    def database(self) -> Database:
+        return open_app_database(self.settings)
+
+    def use_database_url(self, url: str) -> None:
+        """Point this command (and the server it starts) at another database."""
+        self.settings = dataclasses.replace(
+            self.settings, database=dataclasses.replace(self.settings.database, url=url))
+        self.__dict__.pop("database", None)
+
+    def preflight(self) -> None:
+        """Before `serve` and `scheduler`: the database answers and its schema is current."""
+        self.database.check_connection()
+        state = schema.state(self.database)
+        if not state.at_head:
+            raise ServiceUnavailable(
+                f"数据库结构版本 {state.current or '空'} 落后于程序版本 {state.head}，拒绝启动；"
+                "请先执行: hpf db upgrade", code="schema_out_of_date")

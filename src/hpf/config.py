@@ -1,0 +1,250 @@
+"""Configuration: defaults < config file (INI or TOML) < environment variables.
+
+The file is named by ``HPF_CONFIG`` (or ``hpf --config``); e.g. ``/etc/hpf/hpf.conf``.
+Sections map to the dataclasses below; an environment variable ``HPF_<SECTION>_<KEY>``
+overrides ``[section] key`` (``HPF_DATABASE_URL`` -> ``[database] url``). Unknown keys are
+errors, so that a typo in an operator's file is reported instead of silently ignored.
+Secrets never live in the repository: the secret key comes from the environment, a key
+file, or is generated once into the instance folder for evaluation.
+"""
+
+from __future__ import annotations
+
+import configparser
+import dataclasses
+import os
+import secrets
+import tomllib
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hpf.domain.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = ""  # empty -> SQLite file in the instance folder
+    pool_size: int = 10
+    max_overflow: int = 10
+    pool_timeout: int = 30
+    pool_recycle: int = 1800
+    connect_timeout: int = 10
+    # Capability overrides, e.g. "skip_locked=off,bulk_load=multirow" (see docs/operations.md)
+    capabilities: str = ""
+    # OceanBase: per-session query/transaction timeouts in seconds (its defaults are 10 s/100 s)
+    ob_query_timeout: int = 600
+    ob_trx_timeout: int = 3600
+    echo: bool = False
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    bind: str = "127.0.0.1:8000"
+    workers: int = 0  # 0 -> 2 x CPU + 1, capped at 16
+    threads: int = 1
+    timeout: int = 60
+    graceful_timeout: int = 30
+    keepalive: int = 5
+    max_requests: int = 5000
+    max_requests_jitter: int = 500
+    access_log: str = "-"
+    pid_file: str = ""
+    # Behind a reverse proxy (Nginx/TLCP gateway): how many proxies set X-Forwarded-*
+    proxy_count: int = 0
+
+
+@dataclass(frozen=True)
+class SchedulerSettings:
+    lease_ttl: int = 30  # seconds a leader keeps the lease without renewing
+    timezone: str = "Asia/Shanghai"
+    max_workers: int = 4
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    level: str = "INFO"
+    format: str = "json"  # json | text
+
+
+@dataclass(frozen=True)
+class Settings:
+    instance_path: str = ""
+    secret_key: str = ""
+    secret_key_file: str = ""
+    session_cookie_secure: bool = False
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    server: ServerSettings = field(default_factory=ServerSettings)
+    scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
+    log: LogSettings = field(default_factory=LogSettings)
+    # job name -> cron expression (5 fields, or 6 with seconds first); "off" disables
+    jobs: Mapping[str, str] = field(default_factory=dict)
+    config_file: str = ""
+    secret_key_generated: bool = False
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite:///{Path(self.instance_path) / 'hpf.sqlite3'}"
+
+
+_SECTIONS: dict[str, type] = {
+    "database": DatabaseSettings,
+    "server": ServerSettings,
+    "scheduler": SchedulerSettings,
+    "log": LogSettings,
+}
+_TOP_KEYS = ("instance_path", "secret_key", "secret_key_file", "session_cookie_secure")
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    config_file: str | None = None,
+    overrides: Mapping[str, typing.Any] | None = None,
+) -> Settings:
+    """Build the settings; ``overrides`` (for tests and the CLI) win over everything."""
+    env = os.environ if environ is None else environ
+    path = config_file or env.get("HPF_CONFIG", "")
+    raw: dict[str, dict[str, typing.Any]] = {name: {} for name in (*_SECTIONS, "hpf", "jobs")}
+    if path:
+        _merge(raw, _read_file(path))
+    _merge(raw, _from_env(env))
+    if overrides:
+        _merge(raw, _nest(overrides))
+
+    top = {k: _coerce("", k, v, _type_of(Settings, k)) for k, v in raw["hpf"].items()}
+    sections = {
+        name: _build(cls, name, raw[name]) for name, cls in _SECTIONS.items()
+    }
+    jobs = {str(k): str(v).strip() for k, v in raw["jobs"].items()}
+    settings = Settings(**top, **sections, jobs=jobs, config_file=path)
+    return _resolve_paths_and_secret(settings)
+
+
+def _read_file(path: str) -> dict[str, dict[str, typing.Any]]:
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"配置文件不存在或不可读: {path}")
+    try:
+        if p.suffix == ".toml":
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+            out: dict[str, dict[str, typing.Any]] = {"hpf": {}}
+            for key, value in data.items():
+                if isinstance(value, dict):
+                    out[key] = dict(value)
+                else:
+                    out["hpf"][key] = value
+            return out
+        parser = configparser.ConfigParser(interpolation=None)
+        parser.optionxform = str  # keep job names' case
+        parser.read_string(p.read_text(encoding="utf-8"), source=str(p))
+        return {s: dict(parser.items(s)) for s in parser.sections()}
+    except (tomllib.TOMLDecodeError, configparser.Error, UnicodeDecodeError) as exc:
+        raise ConfigError(f"配置文件 {path} 格式错误: {exc}") from exc
+
+
+def _from_env(env: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {"hpf": {}}
+    for key in _TOP_KEYS:
+        name = f"HPF_{key.upper()}"
+        if name in env:
+            out["hpf"][key] = env[name]
+    for section, cls in _SECTIONS.items():
+        for f in dataclasses.fields(cls):
+            name = f"HPF_{section.upper()}_{f.name.upper()}"
+            if name in env:
+                out.setdefault(section, {})[f.name] = env[name]
+    return out
+
+
+def _nest(flat: Mapping[str, typing.Any]) -> dict[str, dict[str, typing.Any]]:
+    out: dict[str, dict[str, typing.Any]] = {}
+    for key, value in flat.items():
+        section, _, name = key.rpartition(".")
+        out.setdefault(section or "hpf", {})[name] = value
+    return out
+
+
+def _merge(into: dict[str, dict[str, typing.Any]], new: Mapping[str, Mapping[str, typing.Any]]):
+    for section, values in new.items():
+        if section not in into:
+            known = ", ".join(sorted(k for k in into if k != "hpf"))
+            raise ConfigError(f"未知的配置节 [{section}]；可用的配置节: {known}")
+        into[section].update(values)
+
+
+def _build(cls: type, section: str, values: Mapping[str, typing.Any]):
+    known = {f.name for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for key, value in values.items():
+        if key not in known:
+            raise ConfigError(
+                f"未知的配置项 {section}.{key}；可用: {', '.join(sorted(known))}"
+            )
+        kwargs[key] = _coerce(section, key, value, _type_of(cls, key))
+    return cls(**kwargs)
+
+
+def _type_of(cls: type, name: str) -> type:
+    hints = typing.get_type_hints(cls)
+    if name not in hints:
+        raise ConfigError(f"未知的配置项 {name}")
+    return hints[name]
+
+
+def _coerce(section: str, key: str, value: typing.Any, kind: type) -> typing.Any:
+    label = f"{section}.{key}" if section else key
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off", ""):
+            return False
+        raise ConfigError(f"配置项 {label} 的值 {value!r} 无效: 应为 true 或 false")
+    if kind is int:
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            raise ConfigError(f"配置项 {label} 的值 {value!r} 无效: 应为整数") from None
+        if number < 0:
+            raise ConfigError(f"配置项 {label} 的值 {value!r} 无效: 不能为负数")
+        return number
+    return str(value)
+
+
+def _resolve_paths_and_secret(settings: Settings) -> Settings:
+    instance = Path(settings.instance_path or Path.cwd() / "instance").resolve()
+    settings = dataclasses.replace(settings, instance_path=str(instance))
+    if settings.log.format not in ("json", "text"):
+        raise ConfigError(f"配置项 log.format 的值 {settings.log.format!r} 无效: 应为 json 或 text")
+    if settings.secret_key:
+        return settings
+    if settings.secret_key_file:
+        try:
+            key = Path(settings.secret_key_file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"无法读取密钥文件 {settings.secret_key_file}: {exc.strerror}") from None
+        if len(key) < 32:
+            raise ConfigError(f"密钥文件 {settings.secret_key_file} 中的密钥过短 (至少 32 个字符)")
+        return dataclasses.replace(settings, secret_key=key)
+    return dataclasses.replace(
+        settings, secret_key=_instance_secret(instance), secret_key_generated=True
+    )
+
+
+def _instance_secret(instance: Path) -> str:
+    """For evaluation only: a random key kept in the instance folder (mode 0600)."""
+    path = instance / "secret_key"
+    if path.is_file():
+        return path.read_text(encoding="utf-8").strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker won the race; use its key
+        return path.read_text(encoding="utf-8").strip()
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(key)
+    return key

@@ -1,0 +1,24 @@
+"""Controllers: Flask blueprints that parse, call one service, and render. No SQL, no rules."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from hpf.controllers import console, docs, health, hooks
+from hpf.controllers.api import codes, jobs, orgs, params, session, system
+from hpf.controllers.errors import HpfApi, register_error_handlers
+
+API_BLUEPRINTS = (system.blp, session.blp, params.blp, codes.blp, orgs.blp, jobs.blp)
+WEB_BLUEPRINTS = (health.bp, docs.bp, console.bp)
+
+
+def register(app: Flask) -> None:
+    hooks.register(app)
+    register_error_handlers(app)
+    api = HpfApi(app, spec_kwargs={"info": {"description": (
+        "HPF Core 的 JSON API。所有错误均返回 {code, message, details, request_id}；"
+        "写操作需先登录 (POST /api/v1/session)。")}})
+    for blp in API_BLUEPRINTS:
+        api.register_blueprint(blp)
+    for bp in WEB_BLUEPRINTS:
+        app.register_blueprint(bp)

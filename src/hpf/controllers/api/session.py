@@ -1,0 +1,35 @@
+"""Staff sign-in for the API (登录会话)."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from hpf.controllers.deps import actor, sign_in, sign_out, state, uow
+from hpf.schemas.reference import LoginSchema, UserSchema
+from hpf.services import auth
+
+blp = Blueprint("session", __name__, url_prefix="/api/v1/session", description="登录会话")
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(LoginSchema)
+@blp.response(200, UserSchema)
+def login(data):
+    """登录：成功后返回用户信息并设置会话 Cookie"""
+    user = auth.authenticate(uow(), data["username"], data["password"], state().clock.now())
+    sign_in(user)
+    return user
+
+
+@blp.route("", methods=["GET"])
+@blp.response(200, UserSchema)
+def me():
+    """当前登录用户"""
+    return actor()
+
+
+@blp.route("", methods=["DELETE"])
+@blp.response(204)
+def logout():
+    """退出登录"""
+    sign_out()

@@ -1,0 +1,87 @@
+"""One error shape for every failure: ``{code, message, details, request_id}``.
+
+JSON under /api and for health endpoints, a Chinese HTML page for the console. Never a
+stack trace to a client: unexpected errors are logged with the request id and answered
+with a 500 that carries the same id, so an operator can find the log line.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, jsonify, render_template, request
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+from hpf.domain.errors import HpfError
+from hpf.schemas.common import ErrorSchema
+
+log = logging.getLogger("hpf.http")
+
+# Stable codes and Chinese messages for HTTP-level failures
+_HTTP = {
+    400: ("bad_request", "请求格式错误"),
+    401: ("unauthorized", "请先登录"),
+    403: ("forbidden", "没有执行该操作的权限"),
+    404: ("not_found", "请求的资源不存在"),
+    405: ("method_not_allowed", "不支持该请求方法"),
+    409: ("conflict", "与当前数据状态冲突"),
+    413: ("payload_too_large", "请求体过大"),
+    415: ("unsupported_media_type", "请求体须为 application/json"),
+    422: ("validation_error", "提交的数据未通过校验"),
+    429: ("too_many_requests", "请求过于频繁，请稍后重试"),
+    500: ("internal_error", "系统内部错误，请联系管理员并提供请求编号"),
+    503: ("service_unavailable", "服务暂不可用"),
+}
+
+
+def wants_json() -> bool:
+    path = request.path
+    return path.startswith(("/api/", "/healthz", "/readyz", "/metrics")) or request.is_json
+
+
+def error_response(status: int, code: str, message: str, details=None):
+    body = {"code": code, "message": message, "details": details or {},
+            "request_id": getattr(g, "request_id", "-")}
+    if wants_json():
+        response = jsonify(body)
+        response.status_code = status
+        return response
+    return render_template("error.html", status=status, **body), status
+
+
+class HpfApi(Api):
+    """flask-smorest's Api with our error shape (in responses and in the OpenAPI document)."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error: HTTPException):
+        return http_error_response(error)
+
+
+def http_error_response(error: HTTPException):
+    status = error.code or 500
+    code, message = _HTTP.get(status, ("http_error", error.name))
+    data = getattr(error, "data", None) or {}
+    details = data.get("messages")  # webargs/marshmallow field errors
+    if status == 422 and isinstance(details, dict) and len(details) == 1:
+        details = next(iter(details.values()))  # {"json": {...}} -> {...}
+    if status == 405:
+        details = {"allowed": sorted(getattr(error, "valid_methods", None) or [])}
+    return error_response(status, code, message, details)
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(HpfError)
+    def _hpf_error(error: HpfError):
+        if error.status >= 500:
+            log.error("service error", extra={"code": error.code, "error": error.message})
+        return error_response(error.status, error.code, error.message, error.details)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        if isinstance(error, HTTPException):  # routes outside flask-smorest's reach
+            return http_error_response(error)
+        log.exception("unhandled error")
+        code, message = _HTTP[500]
+        return error_response(500, code, message)

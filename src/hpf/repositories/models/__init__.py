@@ -1,0 +1,16 @@
+"""SQLAlchemy models: one module per area, one MetaData for Alembic.
+
+Models are persistence shapes, not domain objects: services turn them into domain values
+and DTOs. Portable types only (see docs/architecture.md, "Databases").
+"""
+
+from hpf.repositories.models.base import Base, support_tables
+from hpf.repositories.models.codes import CodeItem, CodeType
+from hpf.repositories.models.jobs import JobRun
+from hpf.repositories.models.org import OrgUnit, User
+from hpf.repositories.models.params import ParamDef, ParamValue
+
+metadata = Base.metadata
+
+__all__ = ["Base", "CodeItem", "CodeType", "JobRun", "OrgUnit", "ParamDef", "ParamValue",
+           "User", "metadata", "support_tables"]

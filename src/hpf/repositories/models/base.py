@@ -1,0 +1,23 @@
+"""Declarative base with explicit constraint naming and the adapters' support tables."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase
+
+from hpf_adapters.db import NAMING_CONVENTION, UtcDateTime
+from hpf_adapters.db.support import define_support_tables
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UtcDateTime()}
+
+
+support_tables = define_support_tables(Base.metadata)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

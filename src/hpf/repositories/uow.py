@@ -1,0 +1,69 @@
+"""Unit of work: one transaction per business action; only ``commit()`` makes it stick.
+
+``with uow:`` opens a session; leaving the block without ``uow.commit()`` rolls back, so a
+service that raises half-way writes nothing (cosmicpython ch. 6).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from hpf.repositories.codes import CodeRepository
+from hpf.repositories.jobs import JobRunRepository
+from hpf.repositories.orgs import OrgRepository, UserRepository
+from hpf.repositories.params import ParamRepository
+from hpf_adapters.db import Adapter, Database
+
+
+class UnitOfWork:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self._factory = sessionmaker(database.engine, expire_on_commit=False)
+        self.session: Session | None = None
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = self._factory()
+        for name in ("params", "codes", "orgs", "users", "job_runs"):
+            self.__dict__.pop(name, None)  # repositories are per session
+        return self
+
+    def __exit__(self, *exc) -> None:
+        assert self.session is not None
+        self.session.rollback()
+        self.session.close()
+        self.session = None
+
+    def commit(self) -> None:
+        assert self.session is not None
+        self.session.commit()
+
+    @property
+    def adapter(self) -> Adapter:
+        return self.database.adapter
+
+    @cached_property
+    def params(self) -> ParamRepository:
+        return ParamRepository(self._s())
+
+    @cached_property
+    def codes(self) -> CodeRepository:
+        return CodeRepository(self._s())
+
+    @cached_property
+    def orgs(self) -> OrgRepository:
+        return OrgRepository(self._s())
+
+    @cached_property
+    def users(self) -> UserRepository:
+        return UserRepository(self._s())
+
+    @cached_property
+    def job_runs(self) -> JobRunRepository:
+        return JobRunRepository(self._s(), self.database.adapter)
+
+    def _s(self) -> Session:
+        if self.session is None:
+            raise RuntimeError("unit of work used outside its `with` block")
+        return self.session

@@ -1,0 +1,1 @@
+"""marshmallow schemas: request/response shapes; they also generate the OpenAPI document."""

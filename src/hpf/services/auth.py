@@ -1,0 +1,52 @@
+"""Staff sign-in (登录). Lockout, second factor and permissions come with the identity module."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from hpf.domain.errors import Unauthorized
+from hpf.repositories.uow import UnitOfWork
+from hpf.security.passwords import hash_password, needs_rehash, verify_password
+
+
+class BadCredentials(Unauthorized):
+    code = "bad_credentials"
+    message = "用户名或密码错误"  # the same for an unknown user: no hint who exists
+
+
+@dataclass(frozen=True)
+class UserView:
+    id: int
+    username: str
+    display_name: str
+    org_code: str
+    org_name: str
+
+
+def authenticate(uow: UnitOfWork, username: str, password: str, now: datetime) -> UserView:
+    """Check a username and password; on success record the login time."""
+    with uow:
+        user = uow.users.by_username(username.strip())
+        ok = verify_password(password, user.password_hash if user else None)
+        if not ok or user is None or not user.active:
+            raise BadCredentials()
+        if needs_rehash(user.password_hash):
+            user.password_hash = hash_password(password)
+        user.last_login_at = now
+        view = _view(uow, user)
+        uow.commit()
+    return view
+
+
+def current_user(uow: UnitOfWork, user_id: int) -> UserView:
+    with uow:
+        user = uow.users.get(user_id)
+        if user is None or not user.active:
+            raise Unauthorized()
+        return _view(uow, user)
+
+
+def _view(uow: UnitOfWork, user) -> UserView:
+    org = uow.orgs.get(user.org_id)
+    return UserView(user.id, user.username, user.display_name, org.code, org.name)

@@ -1,0 +1,99 @@
+"""Health, readiness, system information and the database doctor (系统运行状态)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from hpf import __version__
+from hpf.config import Settings
+from hpf.domain.errors import HpfError
+from hpf.jobs.scheduler import LEASE_NAME
+from hpf.repositories import schema
+from hpf_adapters.db import Database, Finding
+
+CLOCK_SKEW_LIMIT = 5.0  # seconds between an application node and the database
+
+
+@dataclass(frozen=True)
+class Readiness:
+    ready: bool
+    checks: dict[str, str]
+
+
+@dataclass(frozen=True)
+class DoctorReport:
+    database: str
+    server: str = ""
+    adapter: str = ""
+    capabilities: dict[str, object] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def fatal(self) -> bool:
+        return any(f.level == "fatal" for f in self.findings)
+
+
+def readiness(database: Database) -> Readiness:
+    """Ready = the database answers and its schema is at the code's head revision."""
+    try:
+        database.check_connection()
+    except HpfError as exc:
+        return Readiness(False, {"database": exc.message, "migrations": "未检查"})
+    state = schema.state(database)
+    if not state.at_head:
+        return Readiness(False, {"database": "ok", "migrations":
+                                 f"数据库结构版本 {state.current or '空'}，最新 {state.head}"})
+    return Readiness(True, {"database": "ok", "migrations": "ok"})
+
+
+def info(database: Database) -> dict[str, object]:
+    adapter = database.adapter
+    state = schema.state(database)
+    lease = adapter.lease_holder(LEASE_NAME)
+    return {
+        "version": __version__,
+        "database": {"url": database.display_url, "server": adapter.server.label,
+                     "adapter": adapter.product, "capabilities": adapter.caps.as_dict()},
+        "schema": {"current": state.current, "head": state.head, "at_head": state.at_head},
+        "scheduler": {"leader": lease[0] if lease else None,
+                      "lease_expires_at": lease[1] if lease else None},
+    }
+
+
+def doctor(database: Database, settings: Settings) -> DoctorReport:
+    """Everything an operator must know before serving: server, capabilities, misconfiguration."""
+    try:
+        database.check_connection()
+        adapter = database.adapter
+    except HpfError as exc:
+        return DoctorReport(database.display_url, findings=[Finding("fatal", "connection", exc.message)])
+    findings = [Finding("ok", "connection", "数据库可连接")]
+    declared = database.resolved.declared
+    if declared != adapter.product and declared not in ("mysql", "postgresql"):
+        findings.append(Finding("warning", "url_scheme",
+                                f"URL 声明为 {declared}，实际服务器为 {adapter.server.label}"))
+    elif declared != adapter.product and adapter.product in ("opengauss", "oceanbase"):
+        findings.append(Finding("warning", "url_scheme",
+                                f"服务器为 {adapter.server.label}，请使用 {adapter.product}:// URL "
+                                "以启用其会话设置"))
+    if settings.database.capabilities:
+        findings.append(Finding("info", "capabilities",
+                                f"已按配置覆盖数据库能力: {settings.database.capabilities}"))
+    with database.engine.connect() as conn:
+        findings.extend(adapter.doctor(conn))
+        skew = abs((adapter.db_now(conn) - datetime.now(UTC)).total_seconds())
+    findings.append(Finding("ok", "clock", f"应用与数据库时钟相差 {skew:.1f} 秒")
+                    if skew <= CLOCK_SKEW_LIMIT else
+                    Finding("warning", "clock", f"应用与数据库时钟相差 {skew:.1f} 秒，请配置 NTP"))
+    state = schema.state(database)
+    findings.append(Finding("ok", "migrations", f"数据库结构为最新版本 {state.head}")
+                    if state.at_head else
+                    Finding("warning", "migrations",
+                            f"数据库结构版本 {state.current or '空'}，最新 {state.head}；"
+                            "请执行: hpf db upgrade"))
+    if settings.secret_key_generated:
+        findings.append(Finding("warning", "secret_key",
+                                "未配置 HPF_SECRET_KEY，使用实例目录中自动生成的密钥 (仅限评估)"))
+    return DoctorReport(database.display_url, adapter.server.label, adapter.product,
+                        adapter.caps.as_dict(), findings)
