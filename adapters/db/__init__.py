@@ -80,6 +80,7 @@ class ResolvedURL:
     url: URL            # what SQLAlchemy connects with
     declared: str       # product named by the scheme
     display: str        # for logs and messages: the password hidden
+    raw: str            # as the operator wrote it (holds the password: never log it)
 
 
 def resolve_url(raw: str) -> ResolvedURL:
@@ -96,7 +97,7 @@ def resolve_url(raw: str) -> ResolvedURL:
     if declared != "sqlite" and not url.database:
         raise UnsupportedDatabaseURL("数据库 URL 缺少数据库名，例如 postgresql://user@host:5432/hpf")
     display = url.set(drivername=scheme).render_as_string(hide_password=True)
-    return ResolvedURL(url, declared, display)
+    return ResolvedURL(url, declared, display, raw)
 
 
 class Database:
@@ -163,7 +164,7 @@ def open_database(raw_url: str, settings: Any, support: SupportTables | None = N
         engine = sa.create_engine(resolved.url, **options)
     except ModuleNotFoundError as exc:
         extra = "postgresql" if resolved.url.drivername == _PG else "mysql"
-        raise ConfigError(f"缺少数据库驱动 {exc.name}；请安装: pip install 'hpf-core[{extra}]'")
+        raise ConfigError(f"缺少数据库驱动 {exc.name}；请安装: pip install 'hpf-core[{extra}]'") from None
     cls.install_session_setup(engine, settings)
     return Database(resolved, engine, settings, support)
 

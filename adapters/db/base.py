@@ -55,6 +55,11 @@ class Adapter:
         self.caps = caps
         self.support = support
 
+    def with_capabilities(self, overrides: str) -> Adapter:
+        """The same adapter with some capabilities switched (tests of every fallback path)."""
+        return type(self)(self.engine, self.server, self.caps.with_overrides(overrides),
+                          self.support)
+
     # ----- engine and session (class level: used before the server is known) -------------
     @classmethod
     def engine_options(cls, settings: Any) -> dict[str, Any]:

@@ -20,7 +20,7 @@ SQL_MODE = ("STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
             "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION")
 
 
-class HpfMySQLDialect_pymysql(MySQLDialect_pymysql):  # noqa: N801 (SQLAlchemy's naming)
+class HpfMySQLDialect_pymysql(MySQLDialect_pymysql):
     """The stock dialect, but OceanBase's ``5.7.25-OceanBase_CE-v4.4.2.0`` is understood."""
 
     supports_statement_cache = True
@@ -102,11 +102,13 @@ class MySQLAdapter(Adapter):
             if v["session.time_zone"] in ("+00:00", "UTC") else
             Finding("fatal", "session_time_zone", f"会话时区为 {v['session.time_zone']}，应为 +00:00"),
             Finding("info", "server_time_zone",
-                    f"服务器时区 {v['global.time_zone']} (系统 {v['system_time_zone']})，会话已设为 UTC"),
+                    f"服务器时区 {v['global.time_zone']} (系统 {v['system_time_zone']})，"
+                    "会话已设为 UTC"),
             Finding("ok", "sql_mode", "严格模式已启用 (STRICT_TRANS_TABLES)")
             if "STRICT_TRANS_TABLES" in str(v["sql_mode"]) else
             Finding("fatal", "sql_mode", f"会话 sql_mode 未启用严格模式: {v['sql_mode']}"),
-            Finding("info", "lower_case_table_names", f"lower_case_table_names = {v['lower_case_table_names']}"),
+            Finding("info", "lower_case_table_names",
+                    f"lower_case_table_names = {v['lower_case_table_names']}"),
         ]
         packet = int(v["max_allowed_packet"] or 0)
         out.append(Finding("ok", "max_allowed_packet", f"max_allowed_packet = {packet // 1048576} MB")

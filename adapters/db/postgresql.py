@@ -19,7 +19,7 @@ from hpf_adapters.db.capabilities import BulkLoad, Capabilities, LockStyle, Upse
 from hpf_adapters.db.versions import ServerInfo, parse_postgresql_family
 
 
-class HpfPGDialect_psycopg2(PGDialect_psycopg2):  # noqa: N801 (SQLAlchemy's naming)
+class HpfPGDialect_psycopg2(PGDialect_psycopg2):
     """The stock dialect, but it understands openGauss-family version strings."""
 
     supports_statement_cache = True

@@ -40,7 +40,10 @@ class SQLiteAdapter(Adapter):
 
         @event.listens_for(engine, "begin")
         def _begin(conn):
-            conn.exec_driver_sql("BEGIN")
+            # IMMEDIATE takes the write lock up front: a deferred transaction that reads and
+            # then writes fails at once with "database is locked" when another writer is
+            # active (no busy wait on lock upgrade); IMMEDIATE waits its turn instead.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     @classmethod
     def default_capabilities(cls, server: ServerInfo) -> Capabilities:

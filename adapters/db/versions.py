@@ -18,7 +18,7 @@ OPENGAUSS_PG_COMPAT = (9, 2, 4)
 
 _PG_DERIVATIVES = ("openGauss", "MogDB", "GaussDB", "Vastbase", "PanWeiDB")
 _PG_DERIVED = re.compile(
-    r"\((?P<flavor>(?:%s)[\w-]*)(?: Kernel)?\s+V?(?P<ver>\d+(?:\.\d+)*)" % "|".join(_PG_DERIVATIVES)
+    r"\((?P<flavor>(?:" + "|".join(_PG_DERIVATIVES) + r")[\w-]*)(?: Kernel)?\s+V?(?P<ver>\d+(?:\.\d+)*)"
 )
 _PG = re.compile(r"PostgreSQL\s+(?P<ver>\d+(?:\.\d+)*)")
 _OB = re.compile(r"^(?P<compat>\d+(?:\.\d+)*)-(?P<flavor>OceanBase[\w]*)-v(?P<ver>\d+(?:\.\d+)*)")

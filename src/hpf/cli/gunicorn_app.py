@@ -15,6 +15,8 @@ from gunicorn.glogging import Logger
 from hpf.config import Settings
 from hpf.logs import JsonFormatter
 
+SHM = "/dev/shm"  # noqa: S108 - gunicorn's documented choice for worker_tmp_dir
+
 
 class JsonGunicornLogger(Logger):
     """Access log as one JSON object per request (with the application's request id)."""
@@ -31,7 +33,8 @@ class JsonGunicornLogger(Logger):
             return
         headers = dict((k.lower(), v) for k, v in (resp.headers or []))
         entry = {
-            "ts": datetime.now(UTC).isoformat(timespec="milliseconds"), "logger": "access", "remote": environ.get("REMOTE_ADDR"),
+            "ts": datetime.now(UTC).isoformat(timespec="milliseconds"), "logger": "access",
+            "remote": environ.get("REMOTE_ADDR"),
             "method": environ.get("REQUEST_METHOD"), "path": environ.get("PATH_INFO"),
             "query": environ.get("QUERY_STRING") or None, "status": resp.status_code,
             "bytes": getattr(resp, "sent", None),
@@ -81,8 +84,8 @@ class HpfGunicorn(BaseApplication):
         }
         if "control_socket" in self.cfg.settings:  # gunicorn >= 25: keep it per instance
             options["control_socket"] = str(Path(self.settings.instance_path) / "gunicorn.ctl")
-        if Path("/dev/shm").is_dir():
-            options["worker_tmp_dir"] = "/dev/shm"  # heartbeat files off slow disks
+        if Path(SHM).is_dir():
+            options["worker_tmp_dir"] = SHM  # worker heartbeat files off slow disks
         for key, value in options.items():
             self.cfg.set(key, value)
 

@@ -131,6 +131,9 @@ class SchedulerService:
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+        # APScheduler logs every execution at INFO, in standby processes too; our own
+        # "scheduled run" line (leader only, with run id) is the one operators need.
+        logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
         self.lease.start()
         log.info("scheduler started", extra={"holder": self.lease.holder,
                                               "jobs": [j.id for j in self.scheduler.get_jobs()]})

@@ -73,7 +73,8 @@ def _run(database: Database, fn, revision: str) -> None:
             script.get_revision(revision)
         except Exception:  # alembic raises several types for a bad id
             known = ", ".join(r for r, _ in history())
-            raise UnknownRevision(f"未知的数据库结构版本 {revision!r}；已有版本: {known}, base, head")
+            raise UnknownRevision(
+                f"未知的数据库结构版本 {revision!r}；已有版本: {known}, base, head") from None
     with database.engine.begin() as conn:
         cfg.attributes["connection"] = conn
         fn(cfg, revision)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP
 from types import SimpleNamespace
+from typing import ClassVar
 
 import marshmallow
 from marshmallow import fields as mf
@@ -33,7 +34,7 @@ List = _zh(mf.List, invalid="应为列表")
 Dict = _zh(mf.Dict, invalid="应为对象")
 
 
-def Money(**kwargs):  # noqa: N802 (reads as a field type)
+def Money(**kwargs):
     """Yuan with fen, as a string in JSON so that no client turns it into a float."""
     return Decimal(places=2, rounding=ROUND_HALF_UP, as_string=True, **kwargs)
 
@@ -60,11 +61,11 @@ class Range(mv.Range):
     message_lt = "小于"
 
 
-def OneOf(choices, **kwargs):  # noqa: N802
+def OneOf(choices, **kwargs):
     return mv.OneOf(choices, error="应为以下之一: {choices}", **kwargs)
 
 
-def Regexp(regex, error: str, **kwargs):  # noqa: N802
+def Regexp(regex, error: str, **kwargs):
     return mv.Regexp(regex, error=error, **kwargs)
 
 
@@ -72,7 +73,7 @@ validate = SimpleNamespace(Length=Length, Range=Range, OneOf=OneOf, Regexp=Regex
 
 
 class Schema(marshmallow.Schema):
-    error_messages = {"type": "数据格式无效，应为 JSON 对象", "unknown": "不允许的字段"}
+    error_messages: ClassVar = {"type": "数据格式无效，应为 JSON 对象", "unknown": "不允许的字段"}
 
     class Meta:
         ordered = True

@@ -8,7 +8,7 @@ from hpf.repositories.models import OrgUnit, User
 from hpf.repositories.uow import UnitOfWork
 from hpf.security.passwords import hash_password
 
-DEMO_PASSWORD = "Demo@2026"  # printed by `hpf demo`; a demo database only
+DEMO_PASSWORD = "Demo@2026"  # noqa: S105 - printed by `hpf demo`; demo database only
 
 # (code, name, kind, parent code, region)
 ORGS = [

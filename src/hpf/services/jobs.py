@@ -11,8 +11,8 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
-from hpf.domain.jobs import decide_start
 from hpf.config import Settings
+from hpf.domain.jobs import decide_start
 from hpf.jobs.registry import JobContext, JobRegistry
 from hpf.jobs.schedule import schedules
 from hpf.repositories.uow import UnitOfWork

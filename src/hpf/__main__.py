@@ -1,0 +1,5 @@
+"""``python -m hpf`` = ``hpf``."""
+
+from hpf.cli import main
+
+main()

@@ -1,0 +1,179 @@
+"""Shared fixtures: settings in a temp instance folder, and real databases by URL.
+
+``HPF_TEST_DATABASE_URLS`` (comma-separated) lists the databases for tests that take the
+``database`` fixture; the word ``sqlite`` stands for a fresh file. Default: SQLite plus the
+local PostgreSQL and MariaDB. ``HPF_REQUIRE_DATABASES=postgresql,mysql`` makes the run fail
+when no test passed on those families or any was skipped (CI uses it: a silently skipped
+database is a failed database).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+
+import pytest
+import sqlalchemy as sa
+
+from hpf.config import load_settings
+from hpf.repositories import schema
+from hpf.repositories.database import open_app_database
+from hpf.repositories.models import metadata
+from hpf_adapters.db import resolve_url
+
+DEFAULT_URLS = ("sqlite,postgresql://postgres@127.0.0.1:5432/hpf_test,"
+                "mysql://root@127.0.0.1:3306/hpf_test")
+UNREACHABLE = "database not reachable"
+FAMILY = {"sqlite": "sqlite", "postgresql": "postgresql", "opengauss": "postgresql",
+          "mysql": "mysql", "mariadb": "mysql", "oceanbase": "mysql"}
+
+
+def database_urls() -> list[str]:
+    raw = os.environ.get("HPF_TEST_DATABASE_URLS", DEFAULT_URLS)
+    return [u.strip() for u in raw.split(",") if u.strip()]
+
+
+def family(url: str) -> str:
+    return "sqlite" if url == "sqlite" else FAMILY[resolve_url(url).declared]
+
+
+def pytest_generate_tests(metafunc):
+    if "db_url" in metafunc.fixturenames:
+        urls = database_urls()
+        ids, seen = [], defaultdict(int)
+        for url in urls:
+            fam = family(url)
+            seen[fam] += 1
+            ids.append(fam if seen[fam] == 1 else f"{fam}{seen[fam]}")
+        metafunc.parametrize("db_url", urls, ids=ids, indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session")
+def db_url(request, tmp_path_factory):
+    url = request.param
+    if url == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'hpf-test.sqlite3'}"
+    return url
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return load_settings(environ={}, overrides={"instance_path": str(tmp_path / "instance"),
+                                                "log.format": "text"})
+
+
+@pytest.fixture(scope="session")
+def database(db_url, tmp_path_factory):
+    """A migrated database at head, emptied of anything an earlier run left behind."""
+    settings = load_settings(environ={}, overrides={
+        "instance_path": str(tmp_path_factory.mktemp("instance")), "log.format": "text"})
+    db = open_app_database(settings, db_url)
+    try:
+        create_if_missing(db)
+        db.check_connection()
+    except Exception as exc:
+        pytest.skip(f"{UNREACHABLE}: {db.display_url}: {exc}")
+    reset_schema(db)
+    schema.upgrade(db)
+    yield db
+    db.dispose()
+
+
+def create_if_missing(db) -> None:
+    """Create the test database on a local server when it does not exist yet."""
+    url, family = db.engine.url, db.engine.dialect.name
+    if family == "sqlite":
+        return
+    try:
+        db.check_connection()
+        return
+    except Exception:
+        pass
+    server_level = (url._replace(database=None) if family == "mysql"
+                    else url.set(database="postgres"))
+    admin = sa.create_engine(server_level, isolation_level="AUTOCOMMIT")
+    ddl = (f"CREATE DATABASE {url.database} CHARACTER SET utf8mb4"
+           if family == "mysql"
+           else f"CREATE DATABASE {url.database} ENCODING 'UTF8' TEMPLATE template0")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(ddl)
+    finally:
+        admin.dispose()
+
+
+def reset_schema(db) -> None:
+    with db.engine.begin() as conn:
+        metadata.drop_all(conn)
+        conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+
+
+# ----- "the database tests really ran" --------------------------------------------------
+_families: dict[str, str] = {}
+_outcomes: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec and "db_url" in callspec.params:
+            _families[item.nodeid] = family(callspec.params["db_url"])
+
+
+def pytest_runtest_logreport(report):
+    fam = _families.get(report.nodeid)
+    if fam is None:
+        return
+    if report.skipped:
+        # Only a database that could not be reached counts; a variant that does not apply
+        # to a server (COPY on MariaDB) skips with "n/a" and is fine.
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        if UNREACHABLE in reason:
+            _outcomes[fam]["skipped"] += 1
+    elif report.when == "call" and report.passed:
+        _outcomes[fam]["passed"] += 1
+
+
+def pytest_sessionfinish(session, exitstatus):
+    required = [f.strip() for f in os.environ.get("HPF_REQUIRE_DATABASES", "").split(",")
+                if f.strip()]
+    problems = []
+    for fam in required:
+        seen = _outcomes.get(fam, {})
+        if not seen.get("passed"):
+            problems.append(f"no database test passed on {fam}")
+        if seen.get("skipped"):
+            problems.append(f"{seen['skipped']} database test(s) skipped on {fam}")
+    summary = {fam: dict(v) for fam, v in _outcomes.items()}
+    if required:
+        print(f"\ndatabase test outcomes: {summary}")
+    if problems:
+        print("REQUIRED DATABASES NOT TESTED: " + "; ".join(problems))
+        session.exitstatus = 1
+
+
+# ----- the application over SQLite (HTTP behaviour that does not depend on the database) --
+@pytest.fixture
+def app(settings):
+    from hpf.app import create_app
+    from hpf.repositories.uow import UnitOfWork
+    from hpf.services.demo import load_demo_centre
+
+    application = create_app(settings)
+    database = application.extensions["hpf"].database
+    schema.upgrade(database)
+    load_demo_centre(UnitOfWork(database))
+    application.config["TESTING"] = True
+    yield application
+    database.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def login(client, username="teller01", password="Demo@2026"):
+    response = client.post("/api/v1/session", json={"username": username, "password": password})
+    assert response.status_code == 200, response.json
+    return response

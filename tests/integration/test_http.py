@@ -1,0 +1,150 @@
+"""HTTP foundations: the error model, request ids, body checks, health, metrics, OpenAPI."""
+
+import logging
+import re
+
+from openapi_spec_validator import validate
+
+from tests.conftest import login
+
+
+def assert_error(response, status, code):
+    assert response.status_code == status, response.data
+    body = response.get_json()
+    assert set(body) == {"code", "message", "details", "request_id"}
+    assert body["code"] == code
+    assert body["request_id"] == response.headers["X-Request-ID"]
+    return body
+
+
+def test_unknown_api_route_is_json_404(client):
+    assert_error(client.get("/api/v1/no-such-thing"), 404, "not_found")
+
+
+def test_unknown_page_outside_api_is_a_chinese_html_page(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert "text/html" in response.content_type
+    assert "请求的资源不存在" in response.get_data(as_text=True)
+
+
+def test_wrong_method_lists_the_allowed_ones(client):
+    body = assert_error(client.delete("/api/v1/parameters"), 405, "method_not_allowed")
+    assert "GET" in body["details"]["allowed"]
+
+
+def test_wrong_content_type_is_415_and_runs_nothing(client):
+    body = assert_error(client.post("/api/v1/session", data="username=x",
+                                    content_type="application/x-www-form-urlencoded"),
+                        415, "unsupported_media_type")
+    assert body["message"] == "请求体须为 application/json"
+
+
+def test_malformed_json_is_400(client):
+    body = assert_error(client.post("/api/v1/session", data='{"username": "x",',
+                                    content_type="application/json"), 400, "malformed_json")
+    assert body["message"] == "请求体不是合法的 JSON"
+
+
+def test_validation_errors_are_422_per_field_in_chinese(client):
+    body = assert_error(client.post("/api/v1/session", json={"username": "", "extra": 1}),
+                        422, "validation_error")
+    assert body["details"] == {"username": ["长度应在 1 至 64 之间"], "password": ["必填项"],
+                               "extra": ["不允许的字段"]}
+
+
+def test_query_string_validation(client):
+    body = assert_error(client.get("/api/v1/parameters?on=2026-13-01"), 422, "validation_error")
+    assert body["details"] == {"on": ["应为日期，格式 YYYY-MM-DD"]}
+    body = assert_error(client.get("/api/v1/jobs/runs?limit=0"), 422, "validation_error")
+    assert "limit" in body["details"]
+
+
+def test_unexpected_errors_never_leak_a_trace(app, client, caplog):
+    @app.get("/api/v1/boom")
+    def boom():
+        raise RuntimeError("secret internal detail")
+
+    with caplog.at_level(logging.ERROR):
+        response = client.get("/api/v1/boom")
+    body = assert_error(response, 500, "internal_error")
+    text = response.get_data(as_text=True)
+    assert "secret internal detail" not in text and "Traceback" not in text
+    assert any(getattr(r, "request_id", None) == body["request_id"] for r in caplog.records)
+
+
+def test_request_id_is_echoed_or_generated(client):
+    assert client.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers[
+        "X-Request-ID"] == "abc-123"
+    generated = client.get("/healthz", headers={"X-Request-ID": "bad id <script>"}).headers[
+        "X-Request-ID"]
+    assert re.fullmatch(r"[0-9a-f]{32}", generated)
+
+
+def test_security_headers(client):
+    headers = client.get("/api/v1/parameters").headers
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Cache-Control"] == "no-store"
+
+
+def test_health_and_readiness(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.get_json() == {"status": "ready",
+                                "checks": {"database": "ok", "migrations": "ok"}}
+
+
+def test_readiness_fails_when_schema_is_behind(app, client):
+    from hpf.repositories import schema
+
+    schema.downgrade(app.extensions["hpf"].database, "0004")
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert "0004" in response.get_json()["checks"]["migrations"]
+
+
+def test_metrics_count_requests_per_endpoint(client):
+    client.get("/api/v1/code-tables")
+    client.get("/api/v1/code-tables")
+    text = client.get("/metrics").get_data(as_text=True)
+    line = next(m for m in text.splitlines() if m.startswith("hpf_http_requests_total{")
+                and 'endpoint="/api/v1/code-tables"' in m and 'status="200"' in m)
+    assert float(line.rsplit(" ", 1)[1]) >= 2
+    assert "hpf_http_request_duration_seconds_bucket" in text
+
+
+def test_openapi_document_validates_and_uses_our_error_shape(client):
+    spec = client.get("/api/openapi.json").get_json()
+    validate(spec)
+    assert spec["openapi"].startswith("3.")
+    assert "/api/v1/parameters/{code}/values" in spec["paths"]
+    error = spec["components"]["schemas"]["Error"]
+    assert set(error["properties"]) == {"code", "message", "details", "request_id"}
+
+
+def test_interactive_docs_served_without_a_cdn(client):
+    page = client.get("/api/docs").get_data(as_text=True)
+    assert "/api/docs/static/swagger-ui-bundle.js" in page and "cdn" not in page.lower()
+    asset = client.get("/api/docs/static/swagger-ui-bundle.js")
+    assert asset.status_code == 200 and len(asset.data) > 100_000
+
+
+def test_session_login_me_logout(client):
+    assert_error(client.get("/api/v1/session"), 401, "unauthorized")
+    user = login(client).get_json()
+    assert user["username"] == "teller01" and user["org_name"] == "市直营业厅"
+    assert client.get("/api/v1/session").get_json()["id"] == user["id"]
+    assert client.delete("/api/v1/session").status_code == 204
+    assert_error(client.get("/api/v1/session"), 401, "unauthorized")
+
+
+def test_wrong_password_and_unknown_user_look_the_same(client):
+    a = assert_error(client.post("/api/v1/session", json={"username": "teller01",
+                                                          "password": "nope"}),
+                     401, "bad_credentials")
+    b = assert_error(client.post("/api/v1/session", json={"username": "ghost",
+                                                          "password": "nope"}),
+                     401, "bad_credentials")
+    assert a["message"] == b["message"] == "用户名或密码错误"
