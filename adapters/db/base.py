@@ -95,11 +95,14 @@ class Adapter:
         columns = update if update is not None else [c for c in rows[0] if c not in keys]
         if self.caps.upsert is UpsertStyle.EMULATED:
             self._upsert_emulated(conn, table, rows, keys, columns)
-        else:
-            self._upsert_native(conn, table, rows, keys, columns)
+            return
+        for chunk in _chunks(rows, self._rows_per_statement(len(rows[0]))):
+            self._upsert_native(conn, table, list(chunk), keys, columns)
 
-    def _upsert_native(self, conn, table, rows, keys, columns) -> None:
-        self._upsert_emulated(conn, table, rows, keys, columns)
+    def _upsert_native(self, conn: Connection, table: sa.Table, rows: list[Row],
+                       keys: Sequence[str], columns: Sequence[str]) -> None:
+        """One INSERT ... ON CONFLICT/DUPLICATE statement for ``rows`` (one chunk)."""
+        raise NotImplementedError(f"{self.product} has no native upsert")
 
     def _upsert_emulated(self, conn: Connection, table: sa.Table, rows: Sequence[Row],
                          keys: Sequence[str], columns: Sequence[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from typing import Any
 
@@ -70,12 +71,10 @@ class MySQLAdapter(Adapter):
         return sa.func.utc_timestamp(6)  # CURRENT_TIMESTAMP has whole seconds only
 
     def _upsert_native(self, conn, table, rows, keys, columns) -> None:
-        for start in range(0, len(rows), self._rows_per_statement(len(rows[0]))):
-            chunk = list(rows[start:start + self._rows_per_statement(len(rows[0]))])
-            stmt = mysql.insert(table).values(chunk)
-            sets = ({c: stmt.inserted[c] for c in columns} if columns
-                    else {keys[0]: table.c[keys[0]]})  # "do nothing": set the key to itself
-            conn.execute(stmt.on_duplicate_key_update(sets))
+        stmt = mysql.insert(table).values(rows)
+        sets = ({c: stmt.inserted[c] for c in columns} if columns
+                else {keys[0]: table.c[keys[0]]})  # "do nothing": set the key to itself
+        conn.execute(stmt.on_duplicate_key_update(sets))
 
     def _try_native_lock(self, conn: Connection, name: str) -> bool:
         return conn.scalar(sa.text("SELECT GET_LOCK(:n, 0)"), {"n": _lock_name(name)}) == 1
@@ -123,17 +122,11 @@ class MariaDBAdapter(MySQLAdapter):
 
     @classmethod
     def default_capabilities(cls, server: ServerInfo) -> Capabilities:
-        base = super().default_capabilities(server)
-        return Capabilities(
-            upsert=base.upsert,
+        return dataclasses.replace(
+            super().default_capabilities(server),
             skip_locked=server.version >= (10, 6),
-            named_lock=base.named_lock,
-            bulk_load=base.bulk_load,
             returning=server.version >= (10, 5),
             sequences=server.version >= (10, 3),
-            transactional_ddl=False,
-            max_bind_params=base.max_bind_params,
-            isolation_levels=base.isolation_levels,
         )
 
     def _allocate_native(self, conn: Connection, name: str, count: int) -> list[int]:

@@ -10,6 +10,7 @@ AUTO_INCREMENT values jump between nodes, so no code assumes contiguous ids.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -34,16 +35,12 @@ class OceanBaseAdapter(MySQLAdapter):
 
     @classmethod
     def default_capabilities(cls, server: ServerInfo) -> Capabilities:
-        base = super().default_capabilities(server)
-        return Capabilities(
-            upsert=base.upsert,
+        return dataclasses.replace(
+            super().default_capabilities(server),
             skip_locked=False,
             named_lock=LockStyle.TABLE,
-            bulk_load=base.bulk_load,
             returning=False,
             sequences=False,  # MySQL mode has no sequences
-            transactional_ddl=False,
-            max_bind_params=base.max_bind_params,
             isolation_levels=("READ COMMITTED", "REPEATABLE READ"),
         )
 

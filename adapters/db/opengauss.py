@@ -9,13 +9,15 @@ released versions), SERIALIZABLE is not offered, and a database in compatibility
 
 from __future__ import annotations
 
+import dataclasses
+
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.dml import Insert
 
 from hpf_adapters.db.base import Finding
 from hpf_adapters.db.capabilities import Capabilities, UpsertStyle
-from hpf_adapters.db.postgresql import PostgreSQLAdapter, _chunked
+from hpf_adapters.db.postgresql import PostgreSQLAdapter
 from hpf_adapters.db.versions import ServerInfo
 
 
@@ -48,22 +50,16 @@ class OpenGaussAdapter(PostgreSQLAdapter):
 
     @classmethod
     def default_capabilities(cls, server: ServerInfo) -> Capabilities:
-        base = super().default_capabilities(server)
-        return Capabilities(
+        # Text COPY works on openGauss (binary COPY differs and is never used).
+        return dataclasses.replace(
+            super().default_capabilities(server),
             upsert=UpsertStyle.ON_DUPLICATE_KEY,
             skip_locked=server.version >= (3, 1),
-            named_lock=base.named_lock,
-            bulk_load=base.bulk_load,  # text COPY works; binary COPY differs, never used
-            returning=True,
-            sequences=True,
-            transactional_ddl=True,
-            max_bind_params=base.max_bind_params,
             isolation_levels=("READ COMMITTED", "REPEATABLE READ"),
         )
 
     def _upsert_native(self, conn, table, rows, keys, columns) -> None:
-        for chunk in _chunked(rows, self._rows_per_statement(len(rows[0]))):
-            conn.execute(OpenGaussUpsert(table, columns).values(list(chunk)))
+        conn.execute(OpenGaussUpsert(table, columns).values(rows))
 
     def doctor(self, conn: Connection) -> list[Finding]:
         out = super().doctor(conn)

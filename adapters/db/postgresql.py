@@ -68,15 +68,13 @@ class PostgreSQLAdapter(Adapter):
         )
 
     def _upsert_native(self, conn, table, rows, keys, columns) -> None:
-        for chunk in _chunked(rows, self._rows_per_statement(len(rows[0]))):
-            stmt = postgresql.insert(table).values(list(chunk))
-            if columns:
-                stmt = stmt.on_conflict_do_update(
-                    index_elements=list(keys),
-                    set_={c: stmt.excluded[c] for c in columns})
-            else:
-                stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
-            conn.execute(stmt)
+        stmt = postgresql.insert(table).values(rows)
+        if columns:
+            stmt = stmt.on_conflict_do_update(index_elements=list(keys),
+                                              set_={c: stmt.excluded[c] for c in columns})
+        else:
+            stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
+        conn.execute(stmt)
 
     def _bulk_copy(self, conn: Connection, table: sa.Table, rows: Sequence[Row]) -> None:
         names = list(rows[0])
@@ -160,7 +158,3 @@ def _copy_field(value: Any) -> str:
         text = str(value)
     return '"' + text.replace('"', '""') + '"'
 
-
-def _chunked(rows: Sequence[Row], size: int):
-    for start in range(0, len(rows), size):
-        yield rows[start:start + size]

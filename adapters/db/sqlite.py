@@ -63,15 +63,13 @@ class SQLiteAdapter(Adapter):
         return sa.func.strftime("%Y-%m-%d %H:%M:%f", "now")
 
     def _upsert_native(self, conn, table, rows, keys, columns) -> None:
-        size = self._rows_per_statement(len(rows[0]))
-        for start in range(0, len(rows), size):
-            stmt = sqlite.insert(table).values(list(rows[start:start + size]))
-            if columns:
-                stmt = stmt.on_conflict_do_update(
-                    index_elements=list(keys), set_={c: stmt.excluded[c] for c in columns})
-            else:
-                stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
-            conn.execute(stmt)
+        stmt = sqlite.insert(table).values(rows)
+        if columns:
+            stmt = stmt.on_conflict_do_update(index_elements=list(keys),
+                                              set_={c: stmt.excluded[c] for c in columns})
+        else:
+            stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
+        conn.execute(stmt)
 
     def doctor(self, conn: Connection) -> list[Finding]:
         fk = conn.exec_driver_sql("PRAGMA foreign_keys").scalar()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -31,6 +32,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                clock: Clock | None = None) -> Flask:
     settings = settings or load_settings()
     configure_logging(settings.log.level, settings.log.format)
+    if settings.secret_key_generated:
+        logging.getLogger("hpf").warning(
+            "HPF_SECRET_KEY is not set: using a key generated in the instance folder "
+            "(evaluation only; set HPF_SECRET_KEY or HPF_SECRET_KEY_FILE in production)")
     app = Flask("hpf", instance_path=settings.instance_path,
                 template_folder="web/templates", static_folder="web/static")
     app.config.update(
