@@ -95,6 +95,8 @@ def create_if_missing(db) -> None:
     ddl = (f"CREATE DATABASE {url.database} CHARACTER SET utf8mb4"
            if family == "mysql"
            else f"CREATE DATABASE {url.database} ENCODING 'UTF8' TEMPLATE template0")
+    if db.resolved.declared == "opengauss":
+        ddl += " DBCOMPATIBILITY 'PG'"  # A (Oracle) mode would turn '' into NULL
     try:
         with admin.connect() as conn:
             conn.exec_driver_sql(ddl)

@@ -30,7 +30,7 @@ from hpf_adapters.db.versions import ServerInfo, parse_oceanbase_version, parse_
 __all__ = [
     "NAMING_CONVENTION", "Adapter", "BulkLoad", "Capabilities", "Database", "Finding",
     "LockStyle", "LockTimeout", "ServerInfo", "SupportTables", "UnsupportedDatabaseURL",
-    "UpsertStyle", "UtcDateTime", "open_database", "resolve_url",
+    "UpsertStyle", "UtcDateTime", "first_line", "open_database", "resolve_url",
 ]
 
 registry.register("hpf_postgresql.psycopg2", "hpf_adapters.db.postgresql", "HpfPGDialect_psycopg2")
@@ -71,8 +71,8 @@ class UnsupportedDatabaseURL(ConfigError):
 
 
 class DatabaseUnreachable(ServiceUnavailable):
-    code = "database_unreachable"
-    message = "无法连接数据库"
+    code = "database_unavailable"
+    message = "数据库暂不可用，请稍后重试"
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,7 @@ class Database:
                 conn.exec_driver_sql("SELECT 1")
         except DBAPIError as exc:
             raise DatabaseUnreachable(
-                f"无法连接数据库 {self.display_url}: {_first_line(exc)}") from None
+                internal=f"无法连接数据库 {self.display_url}: {first_line(exc)}") from None
 
     def _detect(self) -> Adapter:
         self.check_connection()
@@ -184,6 +184,7 @@ def _server_info(conn: sa.Connection, declared: str) -> ServerInfo:
     return info
 
 
-def _first_line(exc: DBAPIError) -> str:
+def first_line(exc: DBAPIError) -> str:
+    """The driver's own message, first line only (no SQL, no parameters)."""
     text = str(exc.orig) if exc.orig is not None else str(exc)
     return text.strip().splitlines()[0] if text.strip() else type(exc.orig).__name__

@@ -22,6 +22,8 @@ from pathlib import Path
 
 from hpf.domain.errors import ConfigError
 
+DEFAULT_SQLITE = "hpf.sqlite3"  # the embedded evaluation database, in the instance folder
+
 
 @dataclass(frozen=True)
 class DatabaseSettings:
@@ -85,7 +87,7 @@ class Settings:
 
     @property
     def database_url(self) -> str:
-        return self.database.url or f"sqlite:///{Path(self.instance_path) / 'hpf.sqlite3'}"
+        return self.database.url or f"sqlite:///{Path(self.instance_path) / DEFAULT_SQLITE}"
 
 
 _SECTIONS: dict[str, type] = {
@@ -95,6 +97,15 @@ _SECTIONS: dict[str, type] = {
     "log": LogSettings,
 }
 _TOP_KEYS = ("instance_path", "secret_key", "secret_key_file", "session_cookie_secure")
+# Lower bounds where a smaller value would make the system silently misbehave.
+_MINIMUM = {
+    "database.pool_size": 1, "database.pool_timeout": 1, "database.connect_timeout": 1,
+    "database.ob_query_timeout": 10, "database.ob_trx_timeout": 10,
+    "server.threads": 1, "server.timeout": 1,
+    "scheduler.lease_ttl": 3,  # renewed every ttl/3 s, and at least once a second
+    "scheduler.max_workers": 1,
+}
+SECRET_MIN_LENGTH = 32
 
 
 def load_settings(
@@ -135,7 +146,9 @@ def _read_file(path: str) -> dict[str, dict[str, typing.Any]]:
                 else:
                     out["hpf"][key] = value
             return out
-        parser = configparser.ConfigParser(interpolation=None)
+        # Comments may follow a value after whitespace: "workers = 8  # two per core".
+        parser = configparser.ConfigParser(interpolation=None,
+                                           inline_comment_prefixes=("#", ";"))
         parser.optionxform = str  # keep job names' case
         parser.read_string(p.read_text(encoding="utf-8"), source=str(p))
         return {s: dict(parser.items(s)) for s in parser.sections()}
@@ -208,8 +221,9 @@ def _coerce(section: str, key: str, value: typing.Any, kind: type) -> typing.Any
             number = int(str(value).strip())
         except ValueError:
             raise ConfigError(f"配置项 {label} 的值 {value!r} 无效: 应为整数") from None
-        if number < 0:
-            raise ConfigError(f"配置项 {label} 的值 {value!r} 无效: 不能为负数")
+        if number < _MINIMUM.get(label, 0):
+            raise ConfigError(f"配置项 {label} 的值 {value!r} 无效: "
+                              f"不能小于 {_MINIMUM.get(label, 0)}")
         return number
     return str(value)
 
@@ -220,14 +234,17 @@ def _resolve_paths_and_secret(settings: Settings) -> Settings:
     if settings.log.format not in ("json", "text"):
         raise ConfigError(f"配置项 log.format 的值 {settings.log.format!r} 无效: 应为 json 或 text")
     if settings.secret_key:
+        if len(settings.secret_key) < SECRET_MIN_LENGTH:
+            raise ConfigError(f"HPF_SECRET_KEY 过短 (至少 {SECRET_MIN_LENGTH} 个字符)")
         return settings
     if settings.secret_key_file:
         try:
             key = Path(settings.secret_key_file).read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise ConfigError(f"无法读取密钥文件 {settings.secret_key_file}: {exc.strerror}") from None
-        if len(key) < 32:
-            raise ConfigError(f"密钥文件 {settings.secret_key_file} 中的密钥过短 (至少 32 个字符)")
+        if len(key) < SECRET_MIN_LENGTH:
+            raise ConfigError(f"密钥文件 {settings.secret_key_file} 中的密钥过短 "
+                              f"(至少 {SECRET_MIN_LENGTH} 个字符)")
         return dataclasses.replace(settings, secret_key=key)
     return dataclasses.replace(
         settings, secret_key=_instance_secret(instance), secret_key_generated=True

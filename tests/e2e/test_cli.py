@@ -56,6 +56,26 @@ def test_unreachable_database_is_one_line_and_exit_1(run):
     assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("args", [("db", "upgrade"), ("db", "downgrade", "base"),
+                                  ("db", "current"), ("jobs", "history"), ("scheduler",)])
+def test_every_database_command_reports_an_outage_in_one_line(run, args):
+    result = run(*args, env={"HPF_DATABASE_URL": "mysql://root:pw@127.0.0.1:1/hpf"})
+    assert result.exit_code == 1
+    assert result.output.startswith("错误: 无法连接数据库 mysql://root:***@127.0.0.1:1/hpf")
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_doctor_names_a_bad_capability_override(run):
+    result = run("db", "doctor", env={"HPF_DATABASE_CAPABILITIES": "skip_locked=maybe"})
+    assert result.exit_code == 1
+    assert "[fatal] capabilities: 数据库能力 skip_locked 的值 'maybe' 无效" in result.output
+
+
+def test_jobs_refuse_an_unmigrated_database(run):
+    result = run("jobs", "run", "system.purge_job_history")
+    assert result.exit_code == 1 and "hpf db upgrade" in result.output
+
+
 def test_serve_and_scheduler_refuse_an_old_schema(run):
     run("db", "upgrade", "0004")
     for command in ("serve", "scheduler"):
@@ -109,6 +129,6 @@ def test_demo_without_serving_is_repeatable(run, tmp_path):
     assert first.exit_code == 0, first.output
     assert "teller01" in first.output and "Demo@2026" in first.output
     assert "http://127.0.0.1:8000/" in first.output
-    assert (tmp_path / "instance" / "hpf-demo.sqlite3").is_file()
+    assert (tmp_path / "instance" / "hpf.sqlite3").is_file()
     second = run("demo", "--no-serve", "--bind", "0.0.0.0:9000")
     assert second.exit_code == 0 and "http://127.0.0.1:9000/" in second.output

@@ -11,7 +11,7 @@ def test_demo_serves_the_demo_centre(start_server, tmp_path):
     output = server.log()
     assert f"访问地址:   http://127.0.0.1:{server.port}/" in output
     assert re.search(r"teller01\s+王芳（柜员）\s+市直营业厅", output)
-    assert (tmp_path / "instance" / "hpf-demo.sqlite3").is_file()  # in the working folder
+    assert (tmp_path / "instance" / "hpf.sqlite3").is_file()  # in the working folder
 
     http = requests.Session()
     page = http.get(server.base + "/")  # the console asks for a login first

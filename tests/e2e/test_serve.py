@@ -19,12 +19,12 @@ def test_serve_on_each_database(database, start_server, tmp_path):
     http = requests.Session()
     ready = http.get(server.base + "/readyz")
     assert ready.status_code == 200 and ready.json()["status"] == "ready"
-    info = http.get(server.base + "/api/v1/system/info").json()
-    assert info["database"]["server"] == database.adapter.server.label
-
+    assert http.get(server.base + "/api/v1/system/info").status_code == 401
     login = http.post(server.base + "/api/v1/session",
                       json={"username": "teller01", "password": "Demo@2026"})
     assert login.status_code == 200 and login.json()["org_code"] == "001001"
+    info = http.get(server.base + "/api/v1/system/info").json()
+    assert info["database"]["server"] == database.adapter.server.label
     added = http.post(server.base + "/api/v1/parameters/job.history_retention_days/values",
                       json={"value": "500", "effective_from": "2099-01-01", "source": "e2e"})
     assert added.status_code == 201, added.text

@@ -5,6 +5,8 @@ import re
 
 from openapi_spec_validator import validate
 
+from hpf.repositories.database import open_app_database
+
 from tests.conftest import login
 
 
@@ -138,6 +140,48 @@ def test_session_login_me_logout(client):
     assert client.get("/api/v1/session").get_json()["id"] == user["id"]
     assert client.delete("/api/v1/session").status_code == 204
     assert_error(client.get("/api/v1/session"), 401, "unauthorized")
+
+
+def test_operations_endpoints_need_a_signed_in_user(client):
+    for path in ("/api/v1/system/info", "/api/v1/jobs", "/api/v1/jobs/runs"):
+        assert_error(client.get(path), 401, "unauthorized")
+    login(client)
+    info = client.get("/api/v1/system/info").get_json()
+    assert info["schema"]["at_head"] and info["database"]["adapter"] == "sqlite"
+    assert [j["name"] for j in client.get("/api/v1/jobs").get_json()] == [
+        "system.heartbeat", "system.purge_job_history"]
+
+
+def test_openapi_documents_the_session_requirement(client):
+    spec = client.get("/api/openapi.json").get_json()
+    assert spec["components"]["securitySchemes"]["session"]["in"] == "cookie"
+    operation = spec["paths"]["/api/v1/parameters/{code}/values"]["post"]
+    assert operation["security"] == [{"session": []}] and "401" in operation["responses"]
+
+
+def test_a_database_outage_is_503_and_reveals_no_server_details(app, client, tmp_path):
+    login(client)
+    database = app.extensions["hpf"].database
+    bad = open_app_database(app.extensions["hpf"].settings,
+                            "postgresql://secretuser:pw@127.0.0.1:1/hpf")
+    app.extensions["hpf"].database = bad
+    try:
+        for method, path in (("get", "/api/v1/organisations"), ("get", "/readyz"),
+                             ("get", "/api/v1/system/info")):
+            response = getattr(client, method)(path)
+            assert response.status_code == 503, (path, response.data)
+            text = response.get_data(as_text=True)
+            assert "secretuser" not in text and "127.0.0.1" not in text
+        body = client.get("/api/v1/organisations").get_json()
+        assert body["code"] == "database_unavailable"
+    finally:
+        app.extensions["hpf"].database = database
+
+
+def test_logout_is_an_empty_204(client):
+    login(client)
+    response = client.delete("/api/v1/session")
+    assert response.status_code == 204 and response.data == b""
 
 
 def test_wrong_password_and_unknown_user_look_the_same(client):

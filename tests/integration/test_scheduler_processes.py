@@ -38,10 +38,10 @@ def wait_for(predicate, timeout, what):
 
 
 def test_two_schedulers_run_each_fire_once_and_fail_over(database, tmp_path):
+    lock_table = database.adapter.support.lock  # detect outside the transaction (SQLite)
     with database.engine.begin() as conn:
         conn.execute(sa.delete(JobRun.__table__))
-    with database.engine.begin() as conn:
-        conn.execute(sa.delete(database.adapter.support.lock))
+        conn.execute(sa.delete(lock_table))
     config = tmp_path / "hpf.conf"
     config.write_text(f"[scheduler]\nlease_ttl = {TTL}\n[jobs]\nsystem.heartbeat = * * * * * *\n"
                       "system.purge_job_history = off\n[log]\nformat = json\n", encoding="utf-8")
@@ -87,3 +87,34 @@ def test_two_schedulers_run_each_fire_once_and_fail_over(database, tmp_path):
     assert max(gaps[:switch - 1] + gaps[switch:]) <= timedelta(seconds=2)
     assert gaps[switch - 1] <= timedelta(seconds=TTL + 3)
     assert not database.adapter.lease_holder("scheduler")
+
+
+def test_a_restarted_scheduler_catches_up_the_missed_daily_run(database, tmp_path):
+    """The purge job was due at 00:00 today; a scheduler started later still runs it once."""
+    lock_table = database.adapter.support.lock  # detect outside the transaction (SQLite)
+    with database.engine.begin() as conn:
+        conn.execute(sa.delete(JobRun.__table__))
+        conn.execute(sa.delete(lock_table))
+    config = tmp_path / "hpf.conf"
+    config.write_text("[jobs]\nsystem.heartbeat = off\nsystem.purge_job_history = 0 0 * * *\n",
+                      encoding="utf-8")
+    env = {**os.environ, "HPF_DATABASE_URL": database.resolved.raw,
+           "HPF_INSTANCE_PATH": str(tmp_path / "instance")}
+
+    def purge_runs():
+        with database.engine.connect() as conn:
+            return conn.execute(sa.select(JobRun.business_date, JobRun.status, JobRun.trigger_kind)
+                                .where(JobRun.job_name == "system.purge_job_history")).all()
+
+    for attempt in range(2):  # the second start finds the run done and adds nothing
+        with open(tmp_path / f"catchup{attempt}.log", "w") as log:
+            proc = start(config, env, log)
+            try:
+                wait_for(lambda: purge_runs() and purge_runs()[0].status != "running", 20,
+                         "the caught-up run")
+                time.sleep(1.5 if attempt else 0)
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                assert proc.wait(20) == 0
+    runs = purge_runs()
+    assert len(runs) == 1 and runs[0].status == "succeeded" and runs[0].trigger_kind == "scheduled"

@@ -42,7 +42,9 @@ def test_toml_file(tmp_path):
     ("[databse]\nurl = x\n", "未知的配置节 [databse]"),
     ("[database]\npoolsize = 3\n", "未知的配置项 database.poolsize"),
     ("[server]\nworkers = many\n", "server.workers 的值 'many' 无效: 应为整数"),
-    ("[server]\nworkers = -1\n", "不能为负数"),
+    ("[server]\nworkers = -1\n", "不能小于 0"),
+    ("[scheduler]\nlease_ttl = 1\n", "scheduler.lease_ttl 的值 '1' 无效: 不能小于 3"),
+    ("[database]\npool_size = 0\n", "不能小于 1"),
     ("[database]\necho = maybe\n", "应为 true 或 false"),
     ("[log]\nformat = xml\n", "log.format"),
     ("not an ini file", "格式错误"),
@@ -67,6 +69,19 @@ def test_secret_key_generated_once_with_private_mode(tmp_path):
     assert first.secret_key_generated
     mode = stat.S_IMODE(os.stat(tmp_path / "secret_key").st_mode)
     assert mode == 0o600
+
+
+def test_inline_comments_in_ini(tmp_path):
+    conf = tmp_path / "hpf.conf"
+    conf.write_text("[server]\nworkers = 8  # two per core\n[jobs]\n"
+                    "system.purge_job_history = 0 3 * * *  ; at night\n", encoding="utf-8")
+    s = load_settings(environ={"HPF_INSTANCE_PATH": str(tmp_path)}, config_file=str(conf))
+    assert s.server.workers == 8 and s.jobs["system.purge_job_history"] == "0 3 * * *"
+
+
+def test_short_secret_key_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="HPF_SECRET_KEY 过短"):
+        load_settings(environ={"HPF_SECRET_KEY": "changeme", "HPF_INSTANCE_PATH": str(tmp_path)})
 
 
 def test_secret_key_from_environment_or_file(tmp_path):

@@ -5,10 +5,12 @@ from __future__ import annotations
 import sys
 
 import click
+from sqlalchemy.exc import DBAPIError
 
 from hpf import __version__
 from hpf.cli.context import CliState
 from hpf.domain.errors import ConfigError, HpfError
+from hpf_adapters.db import first_line
 
 
 class HpfGroup(click.Group):
@@ -18,10 +20,14 @@ class HpfGroup(click.Group):
         try:
             return super().invoke(ctx)
         except HpfError as exc:
-            click.echo(f"错误: {exc.message}", err=True)
-            for field, messages in (exc.details or {}).items() if isinstance(exc.details, dict) else ():
+            click.echo(f"错误: {exc.for_operator}", err=True)
+            details = exc.details if isinstance(exc.details, dict) else {}
+            for field, messages in details.items():
                 click.echo(f"  {field}: {messages}", err=True)
             ctx.exit(2 if isinstance(exc, ConfigError) else 1)
+        except DBAPIError as exc:  # a server that went away mid-command, a missing grant...
+            click.echo(f"错误: 数据库错误: {first_line(exc)}", err=True)
+            ctx.exit(1)
 
 
 @click.group(cls=HpfGroup, context_settings={"help_option_names": ["-h", "--help"]})

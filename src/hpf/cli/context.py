@@ -33,10 +33,14 @@ class CliState:
             self.settings, database=dataclasses.replace(self.settings.database, url=url))
         self.__dict__.pop("database", None)
 
-    def preflight(self) -> None:
-        """Before `serve` and `scheduler`: the database answers and its schema is current."""
+    def connected(self) -> Database:
+        """The database, checked: an unreachable server is one clear line, not a traceback."""
         self.database.check_connection()
-        state = schema.state(self.database)
+        return self.database
+
+    def preflight(self) -> None:
+        """Before serving or running jobs: the database answers and its schema is current."""
+        state = schema.state(self.connected())
         if not state.at_head:
             raise ServiceUnavailable(
                 f"数据库结构版本 {state.current or '空'} 落后于程序版本 {state.head}，拒绝启动；"

@@ -25,7 +25,7 @@ def db() -> None:
 def upgrade(state: CliState, revision: str) -> None:
     """升级数据库结构到 REVISION (默认 head)"""
     logging.getLogger("alembic.runtime.migration").setLevel(logging.INFO)
-    result = schema.upgrade(state.database, revision)
+    result = schema.upgrade(state.connected(), revision)
     click.echo(f"数据库 {state.database.display_url} 结构版本: {result.current} (最新 {result.head})")
 
 
@@ -35,7 +35,7 @@ def upgrade(state: CliState, revision: str) -> None:
 def downgrade(state: CliState, revision: str) -> None:
     """降级数据库结构到 REVISION；base 表示全部撤销"""
     logging.getLogger("alembic.runtime.migration").setLevel(logging.INFO)
-    result = schema.downgrade(state.database, revision)
+    result = schema.downgrade(state.connected(), revision)
     click.echo(f"数据库 {state.database.display_url} 结构版本: {result.current or 'base'}")
 
 
@@ -43,7 +43,7 @@ def downgrade(state: CliState, revision: str) -> None:
 @click.pass_obj
 def current(state: CliState) -> None:
     """显示当前结构版本与最新版本"""
-    st = schema.state(state.database)
+    st = schema.state(state.connected())
     note = "最新" if st.at_head else "落后，请执行 hpf db upgrade"
     click.echo(f"当前版本: {st.current or 'base (空库)'}  最新版本: {st.head}  ({note})")
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from hpf.cli.context import CliState
+from hpf.config import DEFAULT_SQLITE
 from hpf.repositories import schema
 from hpf.repositories.uow import UnitOfWork
 from hpf.services.demo import DEMO_PASSWORD, load_demo_centre
@@ -20,8 +21,13 @@ from hpf.services.demo import DEMO_PASSWORD, load_demo_centre
 @click.option("--no-serve", is_flag=True, help="只建库和装载数据，不启动服务")
 @click.pass_obj
 def demo(state: CliState, bind: str, workers: int, reset: bool, no_serve: bool) -> None:
-    """建立演示中心 (SQLite)：建库、迁移、装载演示数据并启动服务"""
-    path = Path(state.settings.instance_path) / "hpf-demo.sqlite3"
+    """建立演示中心 (SQLite)：建库、迁移、装载演示数据并启动服务
+
+    The demo uses the instance's default SQLite file, so that `hpf serve`, `hpf jobs` and
+    `hpf db` without further configuration work on the same demo data afterwards. A
+    configured server database (HPF_DATABASE_URL) is never touched by the demo.
+    """
+    path = Path(state.settings.instance_path) / DEFAULT_SQLITE
     path.parent.mkdir(parents=True, exist_ok=True)
     if reset:
         for suffix in ("", "-wal", "-shm"):

@@ -82,8 +82,10 @@ class HpfGunicorn(BaseApplication):
             "child_exit": _child_exit,
             "forwarded_allow_ips": "*" if s.proxy_count else "127.0.0.1",
         }
-        if "control_socket" in self.cfg.settings:  # gunicorn >= 25: keep it per instance
-            options["control_socket"] = str(Path(self.settings.instance_path) / "gunicorn.ctl")
+        if "control_socket_disable" in self.cfg.settings:
+            # gunicorn >= 25 opens a control socket; operators use signals and systemd, and a
+            # USR2 upgrade would have the old master delete the new one's socket.
+            options["control_socket_disable"] = True
         if Path(SHM).is_dir():
             options["worker_tmp_dir"] = SHM  # worker heartbeat files off slow disks
         for key, value in options.items():
@@ -96,10 +98,15 @@ class HpfGunicorn(BaseApplication):
 
 
 def prepare_metrics_dir(settings: Settings) -> None:
-    """One fresh directory per server start for prometheus_client's multiprocess files."""
+    """One fresh directory per server start for prometheus_client's multiprocess files.
+
+    A master re-executed by USR2 (gunicorn sets GUNICORN_PID) keeps the directory: the old
+    workers are still serving and writing into it.
+    """
     path = Path(settings.instance_path) / "prometheus"
-    shutil.rmtree(path, ignore_errors=True)
-    path.mkdir(parents=True)
+    if "GUNICORN_PID" not in os.environ:
+        shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True, exist_ok=True)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
 
 

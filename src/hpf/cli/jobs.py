@@ -36,6 +36,7 @@ def run(state: CliState, name: str, day, rerun: bool) -> None:
     """手工运行作业 NAME；同一业务日期成功运行过则跳过"""
     registry = load_jobs()
     registry.get(name)  # unknown names fail before touching the database
+    state.preflight()
     when: date = day.date() if day else business_date(Clock().now())
     result = job_service.run_job(state.database, registry, name, when, rerun=rerun)
     counts = ", ".join(f"{k}={v}" for k, v in result.counts.items())
@@ -51,6 +52,7 @@ def run(state: CliState, name: str, day, rerun: bool) -> None:
 @click.pass_obj
 def history(state: CliState, job_name: str | None, limit: int) -> None:
     """最近的运行记录"""
+    state.preflight()
     for r in job_service.history(state.database, job_name, limit):
         took = f"{(r.finished_at - r.started_at).total_seconds():.1f}s" if r.finished_at else "-"
         click.echo(f"#{r.id:<6}{r.job_name:<28}{r.run_key:<22}{r.attempt:<3}{r.trigger:<10}"

@@ -18,6 +18,9 @@ def register(app: Flask) -> None:
     api = HpfApi(app, spec_kwargs={"info": {"description": (
         "HPF Core 的 JSON API。所有错误均返回 {code, message, details, request_id}；"
         "写操作需先登录 (POST /api/v1/session)。")}})
+    api.spec.components.security_scheme(
+        "session", {"type": "apiKey", "in": "cookie", "name": app.config["SESSION_COOKIE_NAME"],
+                    "description": "登录后由 POST /api/v1/session 设置的会话 Cookie"})
     for blp in API_BLUEPRINTS:
         api.register_blueprint(blp)
     for bp in WEB_BLUEPRINTS:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 
-from flask import current_app, session
+from flask import current_app, g, session
 
 from hpf.app import AppState
 from hpf.domain.errors import Unauthorized
 from hpf.repositories.uow import UnitOfWork
+from hpf.schemas.common import ErrorSchema
 from hpf.services import auth
 
 
@@ -25,18 +27,36 @@ def today() -> date:
 
 
 def actor() -> auth.UserView:
-    """The signed-in staff member, or 401."""
-    user_id = session.get("uid")
-    if not isinstance(user_id, int):
-        raise Unauthorized()
-    return auth.current_user(uow(), user_id)
+    """The signed-in staff member, or 401 (looked up once per request)."""
+    if "actor" not in g:
+        user_id = session.get("uid")
+        if not isinstance(user_id, int):
+            raise Unauthorized()
+        g.actor = auth.current_user(uow(), user_id)
+    return g.actor
+
+
+def signed_in(blp):
+    """Decorator for handlers that need a signed-in user: checks it and documents it."""
+    def decorate(func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            actor()
+            return func(*args, **kwargs)
+
+        wrapper = blp.alt_response(401, schema=ErrorSchema, description="未登录")(wrapper)
+        wrapper = blp.doc(security=[{"session": []}])(wrapper)
+        return wrapper
+    return decorate
 
 
 def sign_in(user: auth.UserView) -> None:
     session.clear()
     session.permanent = True
     session["uid"] = user.id
+    g.actor = user
 
 
 def sign_out() -> None:
     session.clear()
+    g.pop("actor", None)

@@ -11,10 +11,12 @@ import logging
 
 from flask import Flask, g, jsonify, render_template, request
 from flask_smorest import Api
+from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from hpf.domain.errors import HpfError
 from hpf.schemas.common import ErrorSchema
+from hpf_adapters.db import first_line
 
 log = logging.getLogger("hpf.http")
 
@@ -75,8 +77,20 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HpfError)
     def _hpf_error(error: HpfError):
         if error.status >= 500:
-            log.error("service error", extra={"code": error.code, "error": error.message})
+            log.error("service error", extra={"code": error.code, "error": error.for_operator})
         return error_response(error.status, error.code, error.message, error.details)
+
+    @app.errorhandler(OperationalError)
+    def _database_unavailable(error: OperationalError):
+        # Lost connection, server down, lock wait timeout, deadlock: worth retrying later.
+        log.error("database unavailable", extra={"error": first_line(error)})
+        return error_response(503, "database_unavailable", "数据库暂不可用，请稍后重试")
+
+    @app.errorhandler(IntegrityError)
+    def _integrity(error: IntegrityError):
+        # A race the service did not anticipate (two requests creating the same key).
+        log.warning("integrity conflict", extra={"error": first_line(error)})
+        return error_response(409, "conflict", "数据已被其他操作修改或重复提交，请刷新后重试")
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

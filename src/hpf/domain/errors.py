@@ -16,12 +16,19 @@ class HpfError(Exception):
     message = "请求无法处理"
 
     def __init__(self, message: str | None = None, *, code: str | None = None,
-                 details: Any = None) -> None:
+                 details: Any = None, internal: str | None = None) -> None:
         self.message = message or type(self).message
         if code:
             self.code = code
         self.details = details
+        # For operators and logs only (e.g. which server was unreachable); never sent to a
+        # client, whose message must not reveal hosts, users or SQL.
+        self.internal = internal
         super().__init__(self.message)
+
+    @property
+    def for_operator(self) -> str:
+        return self.internal or self.message
 
 
 class BadRequest(HpfError):

@@ -15,31 +15,46 @@ import socket
 import threading
 import time
 import uuid
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.executors.base import run_job as apscheduler_run_job
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
 
 from hpf.config import Settings
 from hpf.domain.calendar import business_date
 from hpf.jobs.registry import JobRegistry, JobSpec
 from hpf.jobs.schedule import parse_cron, schedules
-from hpf.services.jobs import run_job
+from hpf.services.jobs import JobRunResult, run_job
 from hpf_adapters.db import Database
 
 log = logging.getLogger("hpf.scheduler")
 LEASE_NAME = "scheduler"
+CATCH_UP_WINDOW = timedelta(hours=24)
 _fire = threading.local()
+
+
+def previous_fire_time(trigger: CronTrigger, now: datetime,
+                       window: timedelta) -> datetime | None:
+    """The trigger's last fire time in (now - window, now], if any."""
+    last, probe = None, trigger.get_next_fire_time(None, now - window)
+    while probe is not None and probe <= now:
+        last = probe
+        probe = trigger.get_next_fire_time(probe, probe + timedelta(seconds=1))
+    return last
 
 
 class LeaderLease:
     """Keeps (or waits for) the scheduler lease in a background thread."""
 
-    def __init__(self, database: Database, ttl: int) -> None:
+    def __init__(self, database: Database, ttl: int,
+                 on_acquired: Callable[[], None] | None = None) -> None:
         self.database = database
         self.ttl = ttl
+        self.on_acquired = on_acquired
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._valid_until = 0.0  # monotonic; we act as leader only before this instant
         self._stop = threading.Event()
@@ -73,6 +88,8 @@ class LeaderLease:
                 log.info("scheduler lease %s", "acquired" if got else "lost",
                          extra={"holder": self.holder})
                 was_leader = got
+                if got and self.on_acquired:
+                    self.on_acquired()
             self._stop.wait(max(1.0, self.ttl / 3))
 
 
@@ -101,27 +118,48 @@ class SchedulerService:
         self.database = database
         self.registry = registry
         self.tz = ZoneInfo(settings.scheduler.timezone)
-        self.lease = LeaderLease(database, settings.scheduler.lease_ttl)
+        self.lease = LeaderLease(database, settings.scheduler.lease_ttl, self.catch_up)
+        self.triggers: dict[str, CronTrigger] = {}
         self.scheduler = BlockingScheduler(
             timezone=self.tz,
             executors={"default": _FireTimeExecutor(settings.scheduler.max_workers)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
         )
         for name, expr in schedules(settings, registry).items():
-            spec = registry.get(name)
-            self.scheduler.add_job(self.fire, parse_cron(expr, self.tz), args=[name],
-                                   id=name, name=spec.title)
+            self.triggers[name] = parse_cron(expr, self.tz)
+            self.scheduler.add_job(self.fire, self.triggers[name], args=[name], id=name,
+                                   name=registry.get(name).title)
 
     def fire(self, name: str) -> None:
-        if not self.lease.is_leader():
-            return
+        """APScheduler's entry point: run ``name`` for this fire time if we lead."""
+        if self.lease.is_leader():
+            self.run_scheduled(name, getattr(_fire, "at", None) or datetime.now(UTC))
+
+    def run_scheduled(self, name: str, at: datetime) -> JobRunResult:
         spec: JobSpec = self.registry.get(name)
-        at: datetime = getattr(_fire, "at", None) or datetime.now(UTC)
         key = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if spec.per_fire else None
         result = run_job(self.database, self.registry, name, business_date(at),
                          trigger="scheduled", run_key=key)
         log.info("scheduled run %s", result.status,
                  extra={"job": name, "run_key": result.run_key, "run_id": result.run_id})
+        return result
+
+    def catch_up(self, now: datetime | None = None) -> None:
+        """On taking the lease: run each daily job's latest fire time of the past 24 hours.
+
+        A fire that fell while no process led (a restart at 02:35 for a 02:30 job, or a
+        hand-over) is not lost; one that already ran is skipped by its run key. Runs go to
+        the executor so that the lease thread keeps renewing.
+        """
+        now = now or datetime.now(UTC)
+        for name, trigger in self.triggers.items():
+            if self.registry.get(name).per_fire:
+                continue  # frequent jobs simply fire again shortly
+            last = previous_fire_time(trigger, now, CATCH_UP_WINDOW)
+            if last is not None:
+                self.scheduler.add_job(self.run_scheduled, "date", args=[name, last],
+                                       id=f"catch-up:{name}", replace_existing=True,
+                                       misfire_grace_time=None)
 
     def run(self) -> None:
         """Block until SIGTERM/SIGINT; then stop firing and hand the lease back."""

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from hpf import __version__
 from hpf.config import Settings
-from hpf.domain.errors import HpfError
+from hpf.domain.errors import ConfigError, HpfError
 from hpf.jobs.scheduler import LEASE_NAME
 from hpf.repositories import schema
 from hpf_adapters.db import Database, Finding
@@ -39,7 +39,7 @@ def readiness(database: Database) -> Readiness:
     try:
         database.check_connection()
     except HpfError as exc:
-        return Readiness(False, {"database": exc.message, "migrations": "未检查"})
+        return Readiness(False, {"database": exc.message, "migrations": "未检查"})  # no URL
     state = schema.state(database)
     if not state.at_head:
         return Readiness(False, {"database": "ok", "migrations":
@@ -65,9 +65,15 @@ def doctor(database: Database, settings: Settings) -> DoctorReport:
     """Everything an operator must know before serving: server, capabilities, misconfiguration."""
     try:
         database.check_connection()
-        adapter = database.adapter
     except HpfError as exc:
-        return DoctorReport(database.display_url, findings=[Finding("fatal", "connection", exc.message)])
+        return DoctorReport(database.display_url,
+                            findings=[Finding("fatal", "connection", exc.for_operator)])
+    try:
+        adapter = database.adapter
+    except ConfigError as exc:  # e.g. a bad [database] capabilities override
+        return DoctorReport(database.display_url, findings=[
+            Finding("ok", "connection", "数据库可连接"),
+            Finding("fatal", "capabilities", exc.message)])
     findings = [Finding("ok", "connection", "数据库可连接")]
     declared = database.resolved.declared
     if declared != adapter.product and declared not in ("mysql", "postgresql"):

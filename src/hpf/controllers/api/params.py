@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from hpf.controllers.deps import actor, today, uow
+from hpf.controllers.deps import actor, signed_in, today, uow
 from hpf.schemas.common import DateQuerySchema
 from hpf.schemas.reference import NewParamValueSchema, ParamSchema
 from hpf.services import params
@@ -32,6 +32,7 @@ def get_param(query, code):
 @blp.route("/<code>/values", methods=["POST"])
 @blp.arguments(NewParamValueSchema)
 @blp.response(201, ParamSchema)
+@signed_in(blp)
 def add_value(data, code):
     """新增一个自生效日期起适用的取值 (不可追溯)"""
     user = actor()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from flask import Response
 from flask_smorest import Blueprint
 
-from hpf.controllers.deps import actor, sign_in, sign_out, state, uow
+from hpf.controllers.deps import actor, sign_in, sign_out, signed_in, state, uow
 from hpf.schemas.reference import LoginSchema, UserSchema
 from hpf.services import auth
 
@@ -23,6 +24,7 @@ def login(data):
 
 @blp.route("", methods=["GET"])
 @blp.response(200, UserSchema)
+@signed_in(blp)
 def me():
     """当前登录用户"""
     return actor()
@@ -33,3 +35,4 @@ def me():
 def logout():
     """退出登录"""
     sign_out()
+    return Response(status=204)
