@@ -12,6 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+# The lease a scheduler process must hold to fire jobs (a row in hpf_lock).
+SCHEDULER_LEASE = "scheduler"
+
 
 @dataclass(frozen=True)
 class RunRecord:

@@ -26,13 +26,14 @@ from apscheduler.triggers.cron import CronTrigger
 
 from hpf.config import Settings
 from hpf.domain.calendar import business_date
+from hpf.domain.jobs import SCHEDULER_LEASE
 from hpf.jobs.registry import JobRegistry, JobSpec
 from hpf.jobs.schedule import parse_cron, schedules
 from hpf.services.jobs import JobRunResult, run_job
 from hpf_adapters.db import Database
 
 log = logging.getLogger("hpf.scheduler")
-LEASE_NAME = "scheduler"
+LEASE_NAME = SCHEDULER_LEASE
 CATCH_UP_WINDOW = timedelta(hours=24)
 _fire = threading.local()
 

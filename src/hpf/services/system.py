@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from hpf import __version__
 from hpf.config import Settings
 from hpf.domain.errors import ConfigError, HpfError
-from hpf.jobs.scheduler import LEASE_NAME
+from hpf.domain.jobs import SCHEDULER_LEASE
 from hpf.repositories import schema
 from hpf_adapters.db import Database, Finding
 
@@ -50,7 +50,7 @@ def readiness(database: Database) -> Readiness:
 def info(database: Database) -> dict[str, object]:
     adapter = database.adapter
     state = schema.state(database)
-    lease = adapter.lease_holder(LEASE_NAME)
+    lease = adapter.lease_holder(SCHEDULER_LEASE)
     return {
         "version": __version__,
         "database": {"url": database.display_url, "server": adapter.server.label,
