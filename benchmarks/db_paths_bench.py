@@ -332,6 +332,11 @@ def ensure_database(raw_url: str, timeout: int) -> str:
         engine.dispose()
 
 
+def hpf_reason(exc: HpfError) -> str:
+    # Newer HpfErrors keep the operator's detail apart from the client's message.
+    return getattr(exc, "for_operator", None) or exc.message
+
+
 def one_line(exc: BaseException) -> str:
     orig = getattr(exc, "orig", None)
     text = str(orig if orig is not None else exc).strip()
@@ -343,25 +348,28 @@ def open_bench_database(raw_url: str, timeout: int) -> tuple[Database | None, st
     try:
         db = open_database(raw_url, settings)
     except HpfError as exc:
-        return None, exc.message
+        return None, hpf_reason(exc)
     try:
         db.check_connection()
     except HpfError as first:
         db.dispose()
         reason = ensure_database(raw_url, timeout)
         if reason:
-            return None, f"{first.message} (creating it failed too: {reason})"
+            return None, f"{hpf_reason(first)} (creating it failed too: {reason})"
         db = open_database(raw_url, settings)
         try:
             db.check_connection()
         except HpfError as exc:
             db.dispose()
-            return None, exc.message
+            return None, hpf_reason(exc)
     try:
         _ = db.adapter  # detect the server now, so that failures are reported as a skip
-    except (HpfError, DBAPIError, ValueError) as exc:
+    except HpfError as exc:
         db.dispose()
-        return None, getattr(exc, "message", None) or one_line(exc)
+        return None, hpf_reason(exc)
+    except (DBAPIError, ValueError) as exc:
+        db.dispose()
+        return None, one_line(exc)
     return db, ""
 
 
@@ -461,7 +469,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             try:
                 display = resolve_url(raw).display
             except HpfError as exc:
-                results.append(DatabaseResult(raw, skipped=exc.message))
+                results.append(DatabaseResult(raw, skipped=hpf_reason(exc)))
                 print_database(results[-1], args.rows)
                 continue
             print(f"\n[{display}]", file=sys.stderr, flush=True)
@@ -474,8 +482,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                                         adapter.caps.as_dict())
                 try:
                     result.measurements = run_database(db, args)
-                except (SQLAlchemyError, HpfError) as exc:
-                    result.skipped = f"failed: {getattr(exc, 'message', None) or one_line(exc)}"
+                except HpfError as exc:
+                    result.skipped = f"failed: {hpf_reason(exc)}"
+                except SQLAlchemyError as exc:
+                    result.skipped = f"failed: {one_line(exc)}"
                 finally:
                     db.dispose()
             results.append(result)

@@ -32,6 +32,7 @@ import multiprocessing as mp
 import os
 import platform
 import queue
+import re
 import shutil
 import signal
 import socket
@@ -122,6 +123,29 @@ class Server:
         return "\n".join(text.splitlines()[-lines:])
 
 
+def demo_database(demo_output: str, instance: Path) -> Path:
+    """The SQLite file ``hpf demo`` filled: the path it prints, else the instance's file."""
+    for line in demo_output.splitlines():
+        match = re.search(r"(/\S+\.sqlite3)\s*$", line)
+        if match and Path(match[1]).is_file():
+            return Path(match[1])
+    found = sorted(instance.glob("*.sqlite3"), key=lambda p: p.stat().st_size, reverse=True)
+    if not found:
+        raise RuntimeError(f"hpf demo created no SQLite file in {instance}:\n{demo_output}")
+    return found[0]
+
+
+class ServerDied(RuntimeError):
+    pass
+
+
+def check_alive(servers: list[Server]) -> None:
+    for server in servers:
+        if server.proc is not None and server.proc.poll() is not None:
+            raise ServerDied(f"{server.name} exited with {server.proc.returncode} during the "
+                             f"run; last lines of its log:\n{server.log_tail()}")
+
+
 def gunicorn_options(workers: int, threads: int, access_log: bool) -> list[str]:
     """The bare baseline's gunicorn flags, copied from ``hpf serve``'s production defaults."""
     import gunicorn.config
@@ -159,7 +183,7 @@ def start_servers(args: argparse.Namespace, tmp: Path,
         if done.returncode != 0:
             raise RuntimeError(f"hpf demo --no-serve failed ({done.returncode}):\n"
                                f"{done.stdout}{done.stderr}")
-        db_file = tmp / "instance" / "hpf-demo.sqlite3"
+        db_file = demo_database(done.stdout, tmp / "instance")
         port = free_port()
         hpf_url = f"http://127.0.0.1:{port}"
         extra = {"HPF_DATABASE_URL": f"sqlite:///{db_file}"}
@@ -381,6 +405,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     skipped: dict[str, str] = {}
     server_info: dict[str, object] = {}
     interrupted = False
+    aborted = ""
     print(f"http_bench: {machine['machine']}, {machine['cpu_count']} CPUs, Python "
           f"{machine['python']}, gunicorn {machine['gunicorn']}; workers={args.workers} "
           f"threads={args.threads} concurrency={args.concurrency} seconds={args.seconds} "
@@ -402,10 +427,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for name, url in targets:
                     print(f"  round {rep + 1}/{args.repeat}: {name} ...", file=sys.stderr,
                           flush=True)
-                    rounds[name].append(load(url, args.concurrency, args.warmup, args.seconds))
+                    result = load(url, args.concurrency, args.warmup, args.seconds)
+                    check_alive(servers)  # a load during which a server died is not kept
+                    rounds[name].append(result)
         except KeyboardInterrupt:
             interrupted = True
             print("\ninterrupted: reporting complete rounds only", file=sys.stderr)
+        except ServerDied as exc:
+            aborted = str(exc)
+            args.keep = True
+            print(f"\nABORTED: {exc}\nreporting complete rounds only", file=sys.stderr)
         complete = min((len(r) for r in rounds.values()), default=0)
         bare_rounds = rounds.get(BARE, [])[:complete] or None
         for name, url in targets:
@@ -436,6 +467,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "started_at": started.isoformat(timespec="seconds"),
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "interrupted": interrupted,
+        "aborted": aborted,
         "machine": machine,
         "parameters": {"seconds": args.seconds, "warmup": args.warmup,
                        "concurrency": args.concurrency, "repeat": args.repeat,
@@ -450,7 +482,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     out.write_text(json.dumps(document, ensure_ascii=False, indent=2, default=str),
                    encoding="utf-8")
     print(f"\nresults written to {out}")
-    return 130 if interrupted else 0
+    return 130 if interrupted else (1 if aborted else 0)
 
 
 if __name__ == "__main__":

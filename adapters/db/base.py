@@ -54,6 +54,7 @@ class Adapter:
         self.server = server
         self.caps = caps
         self.support = support
+        self._statements: dict[tuple, tuple] = {}  # compiled multi-row INSERTs by chunk size
 
     def with_capabilities(self, overrides: str) -> Adapter:
         """The same adapter with some capabilities switched (tests of every fallback path)."""
@@ -95,13 +96,14 @@ class Adapter:
         columns = update if update is not None else [c for c in rows[0] if c not in keys]
         if self.caps.upsert is UpsertStyle.EMULATED:
             self._upsert_emulated(conn, table, rows, keys, columns)
-            return
-        for chunk in _chunks(rows, self._rows_per_statement(len(rows[0]))):
-            self._upsert_native(conn, table, list(chunk), keys, columns)
+        else:  # multi-row INSERT ... ON CONFLICT / ON DUPLICATE KEY, compiled once per size
+            self._execute_multirow(
+                conn, table, rows, ("upsert", tuple(keys), tuple(columns)),
+                lambda values: self._upsert_statement(table, values, keys, columns))
 
-    def _upsert_native(self, conn: Connection, table: sa.Table, rows: list[Row],
-                       keys: Sequence[str], columns: Sequence[str]) -> None:
-        """One INSERT ... ON CONFLICT/DUPLICATE statement for ``rows`` (one chunk)."""
+    def _upsert_statement(self, table: sa.Table, values: list[dict], keys: Sequence[str],
+                          columns: Sequence[str]) -> sa.Executable:
+        """Multi-row INSERT of ``values`` with this product's ON CONFLICT/DUPLICATE KEY."""
         raise NotImplementedError(f"{self.product} has no native upsert")
 
     def _upsert_emulated(self, conn: Connection, table: sa.Table, rows: Sequence[Row],
@@ -144,8 +146,38 @@ class Adapter:
         return max(1, min(self.multirow_chunk, self.caps.max_bind_params // max(1, columns)))
 
     def _bulk_multirow(self, conn: Connection, table: sa.Table, rows: Sequence[Row]) -> None:
-        for chunk in _chunks(rows, self._rows_per_statement(len(rows[0]))):
-            conn.execute(table.insert().values(list(chunk)))
+        """``INSERT ... VALUES (...), (...), ...``: one statement per chunk of rows."""
+        self._execute_multirow(conn, table, rows, ("insert",),
+                               lambda values: table.insert().values(values))
+
+    def _execute_multirow(self, conn: Connection, table: sa.Table, rows: Sequence[Row],
+                          kind: tuple, build) -> None:
+        """Run ``build(<one dict of bind parameters per row>)`` for each chunk of rows.
+
+        SQLAlchemy recompiles a multi-VALUES INSERT on every execution (they are not
+        cached), which made multi-row paths slower than one INSERT per row. So the SQL for a
+        (statement kind, chunk size) is compiled once and sent to the driver with the column
+        types' bind processors applied, as the COPY path does.
+        """
+        names = tuple(rows[0])
+        processors = [table.c[n].type._cached_bind_processor(conn.dialect) for n in names]
+        for chunk in _chunks(rows, self._rows_per_statement(len(names))):
+            key = (table, names, len(chunk), kind)
+            if key not in self._statements:
+                cols = [table.c[n] for n in names]
+                stmt = build([
+                    {c.name: sa.bindparam(f"r{i}_{j}", type_=c.type) for j, c in enumerate(cols)}
+                    for i in range(len(chunk))])
+                compiled = stmt.compile(dialect=conn.dialect)
+                order = tuple(compiled.positiontup) if compiled.positional else None
+                self._statements[key] = (str(compiled), order)
+            sql, order = self._statements[key]
+            values = {}
+            for i, row in enumerate(chunk):
+                for j, (name, proc) in enumerate(zip(names, processors, strict=True)):
+                    value = row[name]
+                    values[f"r{i}_{j}"] = proc(value) if proc is not None else value
+            conn.exec_driver_sql(sql, tuple(values[k] for k in order) if order else values)
 
     # ----- RETURNING --------------------------------------------------------------------
     def insert_returning(self, conn: Connection, table: sa.Table, rows: Sequence[Row],

@@ -31,7 +31,7 @@ class LockStyle(StrEnum):
 class BulkLoad(StrEnum):
     COPY = "copy"                # COPY ... FROM STDIN (PostgreSQL protocol)
     MULTIROW = "multirow"        # INSERT ... VALUES (...), (...), ... in chunks
-    EXECUTEMANY = "executemany"  # one statement per row through the driver (slowest)
+    EXECUTEMANY = "executemany"  # the driver's executemany (its own batching, if any)
 
 
 @dataclass(frozen=True)

@@ -70,11 +70,11 @@ class MySQLAdapter(Adapter):
     def now_sql(self) -> sa.ColumnElement[Any]:
         return sa.func.utc_timestamp(6)  # CURRENT_TIMESTAMP has whole seconds only
 
-    def _upsert_native(self, conn, table, rows, keys, columns) -> None:
-        stmt = mysql.insert(table).values(rows)
+    def _upsert_statement(self, table, values, keys, columns):
+        stmt = mysql.insert(table).values(values)
         sets = ({c: stmt.inserted[c] for c in columns} if columns
                 else {keys[0]: table.c[keys[0]]})  # "do nothing": set the key to itself
-        conn.execute(stmt.on_duplicate_key_update(sets))
+        return stmt.on_duplicate_key_update(sets)
 
     def _try_native_lock(self, conn: Connection, name: str) -> bool:
         return conn.scalar(sa.text("SELECT GET_LOCK(:n, 0)"), {"n": _lock_name(name)}) == 1

@@ -58,8 +58,8 @@ class OpenGaussAdapter(PostgreSQLAdapter):
             isolation_levels=("READ COMMITTED", "REPEATABLE READ"),
         )
 
-    def _upsert_native(self, conn, table, rows, keys, columns) -> None:
-        conn.execute(OpenGaussUpsert(table, columns).values(rows))
+    def _upsert_statement(self, table, values, keys, columns):
+        return OpenGaussUpsert(table, columns).values(values)
 
     def doctor(self, conn: Connection) -> list[Finding]:
         out = super().doctor(conn)

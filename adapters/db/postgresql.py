@@ -67,14 +67,12 @@ class PostgreSQLAdapter(Adapter):
             isolation_levels=("READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE"),
         )
 
-    def _upsert_native(self, conn, table, rows, keys, columns) -> None:
-        stmt = postgresql.insert(table).values(rows)
+    def _upsert_statement(self, table, values, keys, columns):
+        stmt = postgresql.insert(table).values(values)
         if columns:
-            stmt = stmt.on_conflict_do_update(index_elements=list(keys),
+            return stmt.on_conflict_do_update(index_elements=list(keys),
                                               set_={c: stmt.excluded[c] for c in columns})
-        else:
-            stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
-        conn.execute(stmt)
+        return stmt.on_conflict_do_nothing(index_elements=list(keys))
 
     def _bulk_copy(self, conn: Connection, table: sa.Table, rows: Sequence[Row]) -> None:
         names = list(rows[0])

@@ -62,14 +62,12 @@ class SQLiteAdapter(Adapter):
     def now_sql(self) -> sa.ColumnElement[Any]:
         return sa.func.strftime("%Y-%m-%d %H:%M:%f", "now")
 
-    def _upsert_native(self, conn, table, rows, keys, columns) -> None:
-        stmt = sqlite.insert(table).values(rows)
+    def _upsert_statement(self, table, values, keys, columns):
+        stmt = sqlite.insert(table).values(values)
         if columns:
-            stmt = stmt.on_conflict_do_update(index_elements=list(keys),
+            return stmt.on_conflict_do_update(index_elements=list(keys),
                                               set_={c: stmt.excluded[c] for c in columns})
-        else:
-            stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
-        conn.execute(stmt)
+        return stmt.on_conflict_do_nothing(index_elements=list(keys))
 
     def doctor(self, conn: Connection) -> list[Finding]:
         fk = conn.exec_driver_sql("PRAGMA foreign_keys").scalar()

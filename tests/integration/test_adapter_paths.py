@@ -236,3 +236,21 @@ def test_leases_expire_and_pass_to_another_holder(database):
     assert adapter.lease_holder(name)[0] == "h2"
     adapter.release_lease(name, "h2")
     assert adapter.lease_holder(name) is None
+
+
+@pytest.mark.parametrize("overrides", ["", "upsert=emulated"])
+def test_large_upsert_spans_chunks(database, scratch_tables, overrides):
+    """2,500 rows: several full chunks and a partial one; half update, half insert."""
+    adapter = variant(database, overrides)
+    first = [{"account_no": f"{i:06d}", "name": f"户{i}", "balance": Decimal(i)}
+             for i in range(0, 2500, 2)]
+    second = [{"account_no": f"{i:06d}", "name": f"户{i}", "balance": Decimal(i) + Decimal("0.01")}
+              for i in range(2500)]
+    with database.engine.begin() as conn:
+        adapter.upsert(conn, ACCOUNT, first, ["account_no"])
+        adapter.upsert(conn, ACCOUNT, second, ["account_no"], update=["balance"])
+    with database.engine.connect() as conn:
+        count = conn.scalar(sa.select(sa.func.count()).select_from(ACCOUNT))
+        total = conn.scalar(sa.select(sa.func.sum(ACCOUNT.c.balance)))
+    assert count == 2500
+    assert total == sum(Decimal(i) for i in range(2500)) + Decimal("25.00")
