@@ -27,9 +27,6 @@ Nothing here asserts a speed: figures go to the terminal and to
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -38,9 +35,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
+import _results  # benchmarks/_results.py (scripts run with benchmarks/ on sys.path)
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, registry
@@ -49,7 +46,6 @@ from hpf.config import DatabaseSettings
 from hpf.domain.errors import HpfError
 from hpf_adapters.db import Adapter, BulkLoad, Database, UpsertStyle, open_database, resolve_url
 
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
 TABLE_NAME = "bench_line"
 DEFAULT_URLS = (
     "sqlite:///{tmp}/bench.sqlite3",
@@ -376,24 +372,13 @@ def open_bench_database(raw_url: str, timeout: int) -> tuple[Database | None, st
 # ----- report -------------------------------------------------------------------------------
 
 def machine_info() -> dict[str, object]:
-    info: dict[str, object] = {
-        "machine": platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-        "python_implementation": platform.python_implementation(),
-        "platform": platform.platform(),
-        "sqlalchemy": sa.__version__,
-    }
-    if hasattr(os, "sched_getaffinity"):
-        info["cpus_usable"] = len(os.sched_getaffinity(0))
+    versions: dict[str, object] = {"sqlalchemy": sa.__version__}
     for module in ("psycopg2", "pymysql"):
         try:
-            info[module] = __import__(module).__version__
+            versions[module] = __import__(module).__version__
         except ImportError:
-            info[module] = None
-    if hasattr(os, "getloadavg"):
-        info["loadavg_at_start"] = [round(x, 2) for x in os.getloadavg()]
-    return info
+            versions[module] = None
+    return _results.machine_info(**versions)
 
 
 def print_database(result: DatabaseResult, n: int) -> None:
@@ -495,15 +480,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         tmp.cleanup()
 
-    if hasattr(os, "getloadavg"):
-        machine["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    out = Path(args.out) if args.out else (
-        RESULTS_DIR / f"db_paths-{started.strftime('%Y%m%dT%H%M%SZ')}.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
     document = {
-        "benchmark": "db_paths",
-        "started_at": started.isoformat(timespec="seconds"),
-        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine,
         "parameters": {"rows": args.rows, "baseline_rows": min(args.baseline_rows, args.rows),
                        "upsert_rows": args.upsert_rows or args.rows,
@@ -513,9 +490,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                   "ratio_vs_per_row = rows_per_s / rows_per_s of per-row Core INSERT"],
         "databases": [asdict(r) for r in results],
     }
-    out.write_text(json.dumps(document, ensure_ascii=False, indent=2, default=str),
-                   encoding="utf-8")
-    print(f"\nresults written to {out}")
+    _results.write_results("db_paths", started, document, args.out)
     return 0
 
 

@@ -26,11 +26,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib.metadata
-import json
 import math
 import multiprocessing as mp
 import os
-import platform
 import queue
 import re
 import shutil
@@ -46,10 +44,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+import _results  # benchmarks/_results.py (scripts run with benchmarks/ on sys.path)
 import requests
 
 HERE = Path(__file__).resolve().parent
-RESULTS_DIR = HERE / "results"
 DEFAULT_PATHS = ("/healthz", "/readyz", "/api/v1/parameters")
 BARE = "bare Flask (baseline)"
 
@@ -314,17 +312,8 @@ def preflight(url: str) -> str:
 def machine_info() -> dict[str, object]:
     import gunicorn
 
-    info: dict[str, object] = {
-        "machine": platform.machine(), "cpu_count": os.cpu_count(),
-        "python": platform.python_version(), "platform": platform.platform(),
-        "flask": importlib.metadata.version("flask"),
-        "gunicorn": gunicorn.__version__, "requests": requests.__version__,
-    }
-    if hasattr(os, "sched_getaffinity"):
-        info["cpus_usable"] = len(os.sched_getaffinity(0))
-    if hasattr(os, "getloadavg"):
-        info["loadavg_at_start"] = [round(x, 2) for x in os.getloadavg()]
-    return info
+    return _results.machine_info(flask=importlib.metadata.version("flask"),
+                                 gunicorn=gunicorn.__version__, requests=requests.__version__)
 
 
 def summarise(name: str, url: str, rounds: list[dict[str, object]],
@@ -457,15 +446,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             shutil.rmtree(tmp, ignore_errors=True)
 
-    if hasattr(os, "getloadavg"):
-        machine["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    out = Path(args.out) if args.out else (
-        RESULTS_DIR / f"http-{started.strftime('%Y%m%dT%H%M%SZ')}.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
     document = {
-        "benchmark": "http",
-        "started_at": started.isoformat(timespec="seconds"),
-        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "interrupted": interrupted,
         "aborted": aborted,
         "machine": machine,
@@ -479,9 +460,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "endpoints": summaries,
         "skipped": skipped,
     }
-    out.write_text(json.dumps(document, ensure_ascii=False, indent=2, default=str),
-                   encoding="utf-8")
-    print(f"\nresults written to {out}")
+    _results.write_results("http", started, document, args.out)
     return 130 if interrupted else (1 if aborted else 0)
 
 

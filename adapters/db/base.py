@@ -336,6 +336,17 @@ class Adapter:
         return self.support
 
 
+def on_conflict_upsert(insert, table: sa.Table, values: list[dict], keys: Sequence[str],
+                       columns: Sequence[str]) -> sa.Executable:
+    """``INSERT ... ON CONFLICT (keys) DO UPDATE/NOTHING`` with PostgreSQL's or SQLite's
+    ``insert`` construct (they share the syntax)."""
+    stmt = insert(table).values(values)
+    if columns:
+        return stmt.on_conflict_do_update(index_elements=list(keys),
+                                          set_={c: stmt.excluded[c] for c in columns})
+    return stmt.on_conflict_do_nothing(index_elements=list(keys))
+
+
 def lock_key(name: str) -> int:
     """A stable signed 64-bit key for advisory-lock functions."""
     return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big",

@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql.psycopg2 import PGDialect_psycopg2
 from sqlalchemy.engine import Connection, Engine
 
-from hpf_adapters.db.base import Adapter, Finding, Row, lock_key
+from hpf_adapters.db.base import Adapter, Finding, Row, lock_key, on_conflict_upsert
 from hpf_adapters.db.capabilities import BulkLoad, Capabilities, LockStyle, UpsertStyle
 from hpf_adapters.db.versions import ServerInfo, parse_postgresql_family
 
@@ -68,11 +68,7 @@ class PostgreSQLAdapter(Adapter):
         )
 
     def _upsert_statement(self, table, values, keys, columns):
-        stmt = postgresql.insert(table).values(values)
-        if columns:
-            return stmt.on_conflict_do_update(index_elements=list(keys),
-                                              set_={c: stmt.excluded[c] for c in columns})
-        return stmt.on_conflict_do_nothing(index_elements=list(keys))
+        return on_conflict_upsert(postgresql.insert, table, values, keys, columns)
 
     def _bulk_copy(self, conn: Connection, table: sa.Table, rows: Sequence[Row]) -> None:
         names = list(rows[0])

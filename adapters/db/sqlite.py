@@ -10,7 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from hpf_adapters.db.base import Adapter, Finding
+from hpf_adapters.db.base import Adapter, Finding, on_conflict_upsert
 from hpf_adapters.db.capabilities import BulkLoad, Capabilities, LockStyle, UpsertStyle
 from hpf_adapters.db.versions import ServerInfo
 
@@ -63,11 +63,7 @@ class SQLiteAdapter(Adapter):
         return sa.func.strftime("%Y-%m-%d %H:%M:%f", "now")
 
     def _upsert_statement(self, table, values, keys, columns):
-        stmt = sqlite.insert(table).values(values)
-        if columns:
-            return stmt.on_conflict_do_update(index_elements=list(keys),
-                                              set_={c: stmt.excluded[c] for c in columns})
-        return stmt.on_conflict_do_nothing(index_elements=list(keys))
+        return on_conflict_upsert(sqlite.insert, table, values, keys, columns)
 
     def doctor(self, conn: Connection) -> list[Finding]:
         fk = conn.exec_driver_sql("PRAGMA foreign_keys").scalar()

@@ -6,7 +6,6 @@ import re
 from openapi_spec_validator import validate
 
 from hpf.repositories.database import open_app_database
-
 from tests.conftest import login
 
 

@@ -27,6 +27,13 @@ def start(config, env, log):
                             env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
+def clear_runs_and_leases(database):
+    lock_table = database.adapter.support.lock  # detect outside the transaction (SQLite)
+    with database.engine.begin() as conn:
+        conn.execute(sa.delete(JobRun.__table__))
+        conn.execute(sa.delete(lock_table))
+
+
 def wait_for(predicate, timeout, what):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -38,10 +45,7 @@ def wait_for(predicate, timeout, what):
 
 
 def test_two_schedulers_run_each_fire_once_and_fail_over(database, tmp_path):
-    lock_table = database.adapter.support.lock  # detect outside the transaction (SQLite)
-    with database.engine.begin() as conn:
-        conn.execute(sa.delete(JobRun.__table__))
-        conn.execute(sa.delete(lock_table))
+    clear_runs_and_leases(database)
     config = tmp_path / "hpf.conf"
     config.write_text(f"[scheduler]\nlease_ttl = {TTL}\n[jobs]\nsystem.heartbeat = * * * * * *\n"
                       "system.purge_job_history = off\n[log]\nformat = json\n", encoding="utf-8")
@@ -91,10 +95,7 @@ def test_two_schedulers_run_each_fire_once_and_fail_over(database, tmp_path):
 
 def test_a_restarted_scheduler_catches_up_the_missed_daily_run(database, tmp_path):
     """The purge job was due at 00:00 today; a scheduler started later still runs it once."""
-    lock_table = database.adapter.support.lock  # detect outside the transaction (SQLite)
-    with database.engine.begin() as conn:
-        conn.execute(sa.delete(JobRun.__table__))
-        conn.execute(sa.delete(lock_table))
+    clear_runs_and_leases(database)
     config = tmp_path / "hpf.conf"
     config.write_text("[jobs]\nsystem.heartbeat = off\nsystem.purge_job_history = 0 0 * * *\n",
                       encoding="utf-8")
