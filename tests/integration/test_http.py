@@ -147,8 +147,34 @@ def test_operations_endpoints_need_a_signed_in_user(client):
     login(client)
     info = client.get("/api/v1/system/info").get_json()
     assert info["schema"]["at_head"] and info["database"]["adapter"] == "sqlite"
+    assert info["scheduler"] == {"leader": None, "lease_expires_at": None,
+                                 "last_heartbeat_at": None}
     assert [j["name"] for j in client.get("/api/v1/jobs").get_json()] == [
         "system.heartbeat", "system.purge_job_history"]
+
+
+def test_the_business_date_comes_from_the_injected_clock(settings):
+    """Handlers take 'today' from the clock, so a re-run for a past date sees that date."""
+    from datetime import UTC, datetime
+
+    from hpf.app import create_app
+    from hpf.repositories import schema
+    from hpf.repositories.uow import UnitOfWork
+    from hpf.services.clock import FixedClock
+    from hpf.services.demo import load_demo_centre
+
+    # 2016-01-09 16:30 UTC is 2016-01-10 00:30 in Shanghai
+    app = create_app(settings, clock=FixedClock(datetime(2016, 1, 9, 16, 30, tzinfo=UTC)))
+    schema.upgrade(app.extensions["hpf"].database)
+    load_demo_centre(UnitOfWork(app.extensions["hpf"].database))
+    client = app.test_client()
+    rate = client.get("/api/v1/parameters/interest.rate.current_year").get_json()
+    assert (rate["on"], rate["value"]) == ("2016-01-10", "0.0035")
+    login(client)
+    added = client.post("/api/v1/parameters/interest.rate.current_year/values",
+                        json={"value": "0.004", "effective_from": "2016-01-10"})
+    assert added.status_code == 201 and added.get_json()["value"] == "0.004"
+    app.extensions["hpf"].database.dispose()
 
 
 def test_openapi_documents_the_session_requirement(client):

@@ -21,6 +21,8 @@ class SchemaStateSchema(Schema):
 class SchedulerInfoSchema(Schema):
     leader = fields.String(allow_none=True, metadata={"description": "持有调度租约的进程"})
     lease_expires_at = fields.DateTime(allow_none=True)
+    last_heartbeat_at = fields.DateTime(allow_none=True, metadata={
+        "description": "最近一次调度心跳 (system.heartbeat) 的时间；过旧说明调度进程停止"})
 
 
 class SystemInfoSchema(Schema):

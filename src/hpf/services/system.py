@@ -10,6 +10,7 @@ from hpf.config import Settings
 from hpf.domain.errors import ConfigError, HpfError
 from hpf.domain.jobs import SCHEDULER_LEASE
 from hpf.repositories import schema
+from hpf.services import jobs
 from hpf_adapters.db import Database, Finding
 
 CLOCK_SKEW_LIMIT = 5.0  # seconds between an application node and the database
@@ -51,13 +52,15 @@ def info(database: Database) -> dict[str, object]:
     adapter = database.adapter
     state = schema.state(database)
     lease = adapter.lease_holder(SCHEDULER_LEASE)
+    heartbeat = jobs.last_success(database, "system.heartbeat")
     return {
         "version": __version__,
         "database": {"url": database.display_url, "server": adapter.server.label,
                      "adapter": adapter.product, "capabilities": adapter.caps.as_dict()},
         "schema": {"current": state.current, "head": state.head, "at_head": state.at_head},
         "scheduler": {"leader": lease[0] if lease else None,
-                      "lease_expires_at": lease[1] if lease else None},
+                      "lease_expires_at": lease[1] if lease else None,
+                      "last_heartbeat_at": heartbeat.started_at if heartbeat else None},
     }
 
 
