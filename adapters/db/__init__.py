@@ -63,6 +63,8 @@ ADAPTERS: dict[str, type[Adapter]] = {
     "mariadb": MariaDBAdapter,
     "oceanbase": OceanBaseAdapter,
 }
+# Schemes that name a wire protocol rather than one product (mysql:// serves MariaDB too).
+PROTOCOL_SCHEMES = {"mysql", "postgresql"}
 SUPPORTED = "sqlite://, postgresql://, opengauss://, mysql://, mariadb://, oceanbase://"
 
 
@@ -127,6 +129,22 @@ class Database:
     @property
     def caps(self) -> Capabilities:
         return self.adapter.caps
+
+    def url_findings(self) -> list[Finding]:
+        """Doctor findings about the URL scheme against the server actually reached."""
+        declared, server = self.resolved.declared, self.adapter.server
+        if declared == server.product:
+            return []
+        # The engine was set up for the declared product; the server's own adapter may want
+        # another session setup (OceanBase's timeouts), which only its own scheme turns on.
+        if (ADAPTERS[declared].engine_options(self._settings)
+                != ADAPTERS[server.product].engine_options(self._settings)):
+            return [Finding("warning", "url_scheme",
+                            f"服务器为 {server.label}，请使用 {server.product}:// URL 以启用其会话设置")]
+        if declared not in PROTOCOL_SCHEMES:  # a product-specific scheme, another product
+            return [Finding("warning", "url_scheme",
+                            f"URL 声明为 {declared}，实际服务器为 {server.label}")]
+        return []
 
     def check_connection(self) -> None:
         """Raise ``DatabaseUnreachable`` with a one-line reason if the server can't be used."""

@@ -143,3 +143,29 @@ def test_mysql_dialect_reads_oceanbase_as_mysql_57():
     assert dialect.hpf_server.label == "OceanBase 4.4.2.0"
     assert dialect._parse_server_version("10.11.19-MariaDB-0+deb12u1")[:3] == (10, 11, 19)
     assert dialect.is_mariadb
+
+
+@pytest.mark.parametrize("url, server, warned", [
+    ("mysql://root@h/hpf", "10.11.19-MariaDB", None),             # mysql:// covers MariaDB
+    ("mariadb://root@h/hpf", "10.11.19-MariaDB", None),
+    ("mysql://root@h/hpf", "5.7.25-OceanBase_CE-v4.4.2.0", "请使用 oceanbase://"),
+    ("mariadb://root@h/hpf", "8.0.36", "URL 声明为 mariadb"),
+    ("opengauss://u@h/hpf", "PostgreSQL 15.2", "URL 声明为 opengauss"),
+    ("postgresql://u@h/hpf", "(openGauss 5.0.2 build 1) compiled", None),  # same session setup
+])
+def test_doctor_compares_the_url_scheme_with_the_server(url, server, warned):
+    from hpf.config import DatabaseSettings
+    from hpf_adapters.db import Database
+    from hpf_adapters.db.versions import parse_mysql_family, parse_postgresql_family
+
+    resolved = resolve_url(url)
+    parse = parse_mysql_family if "mysql" in resolved.url.drivername else parse_postgresql_family
+    info_ = parse(server)
+    cls = ADAPTERS[info_.product]
+    db = Database(resolved, None, DatabaseSettings(), None)
+    db._adapter = cls(None, info_, cls.default_capabilities(info_), None)
+    findings = db.url_findings()
+    if warned is None:
+        assert findings == []
+    else:
+        assert len(findings) == 1 and warned in findings[0].message

@@ -71,21 +71,13 @@ def doctor(database: Database, settings: Settings) -> DoctorReport:
     except HpfError as exc:
         return DoctorReport(database.display_url,
                             findings=[Finding("fatal", "connection", exc.for_operator)])
+    findings = [Finding("ok", "connection", "数据库可连接")]
     try:
         adapter = database.adapter
     except ConfigError as exc:  # e.g. a bad [database] capabilities override
-        return DoctorReport(database.display_url, findings=[
-            Finding("ok", "connection", "数据库可连接"),
-            Finding("fatal", "capabilities", exc.message)])
-    findings = [Finding("ok", "connection", "数据库可连接")]
-    declared = database.resolved.declared
-    if declared != adapter.product and declared not in ("mysql", "postgresql"):
-        findings.append(Finding("warning", "url_scheme",
-                                f"URL 声明为 {declared}，实际服务器为 {adapter.server.label}"))
-    elif declared != adapter.product and adapter.product in ("opengauss", "oceanbase"):
-        findings.append(Finding("warning", "url_scheme",
-                                f"服务器为 {adapter.server.label}，请使用 {adapter.product}:// URL "
-                                "以启用其会话设置"))
+        return DoctorReport(database.display_url,
+                            findings=[*findings, Finding("fatal", "capabilities", exc.message)])
+    findings.extend(database.url_findings())
     if settings.database.capabilities:
         findings.append(Finding("info", "capabilities",
                                 f"已按配置覆盖数据库能力: {settings.database.capabilities}"))
