@@ -8,6 +8,7 @@ the same adapter, the fallback path.
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import hashlib
 import time
@@ -21,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from hpf.domain.errors import Conflict
+from hpf.domain.errors import ConfigError, Conflict
 from hpf_adapters.db.capabilities import BulkLoad, Capabilities, LockStyle, UpsertStyle
 from hpf_adapters.db.support import SupportTables
 from hpf_adapters.db.versions import ServerInfo
@@ -43,7 +44,7 @@ class Finding:
     message: str
 
 
-class Adapter:
+class Adapter(abc.ABC):
     product: ClassVar[str] = ""
     # How many rows one multi-row INSERT carries at most, whatever the bind-parameter limit.
     multirow_chunk: ClassVar[int] = 1000
@@ -68,11 +69,16 @@ class Adapter:
 
     @classmethod
     def install_session_setup(cls, engine: Engine, settings: Any) -> None:
-        """Register connect-time session setup (charset, time zone, isolation)."""
+        """Register connect-time session setup (charset, time zone, isolation).
+
+        Optional: the MySQL family sets its session through ``init_command`` instead.
+        """
+        return None
 
     @classmethod
+    @abc.abstractmethod
     def default_capabilities(cls, server: ServerInfo) -> Capabilities:
-        raise NotImplementedError  # every product adapter defines its own
+        """What this product can do at this version (each product adapter says)."""
 
     def now_sql(self) -> sa.ColumnElement[Any]:
         return sa.func.current_timestamp()
@@ -104,7 +110,7 @@ class Adapter:
     def _upsert_statement(self, table: sa.Table, values: list[dict], keys: Sequence[str],
                           columns: Sequence[str]) -> sa.Executable:
         """Multi-row INSERT of ``values`` with this product's ON CONFLICT/DUPLICATE KEY."""
-        raise NotImplementedError(f"{self.product} has no native upsert")
+        raise self._not_here("upsert", self.caps.upsert)
 
     def _upsert_emulated(self, conn: Connection, table: sa.Table, rows: Sequence[Row],
                          keys: Sequence[str], columns: Sequence[str]) -> None:
@@ -140,7 +146,7 @@ class Adapter:
         return len(rows)
 
     def _bulk_copy(self, conn: Connection, table: sa.Table, rows: Sequence[Row]) -> None:
-        self._bulk_multirow(conn, table, rows)
+        raise self._not_here("bulk_load", self.caps.bulk_load)
 
     def _rows_per_statement(self, columns: int) -> int:
         return max(1, min(self.multirow_chunk, self.caps.max_bind_params // max(1, columns)))
@@ -285,10 +291,15 @@ class Adapter:
             self._release_native_lock(conn, name)
 
     def _try_native_lock(self, conn: Connection, name: str) -> bool:
-        raise NotImplementedError(f"{self.product} has no native named lock")
+        raise self._not_here("named_lock", self.caps.named_lock)
 
     def _release_native_lock(self, conn: Connection, name: str) -> None:
-        raise NotImplementedError(f"{self.product} has no native named lock")
+        raise self._not_here("named_lock", self.caps.named_lock)
+
+    def _not_here(self, capability: str, value: object) -> ConfigError:
+        """A fast path this product lacks was switched on by a capability override."""
+        return ConfigError(f"{self.server.label} 不支持 {capability}={value}；"
+                           f"请修改 [database] capabilities")
 
     def acquire_lease(self, name: str, holder: str, ttl: float) -> bool:
         """Take or renew the lease ``name`` for ``ttl`` seconds; False if someone else holds it.

@@ -169,3 +169,17 @@ def test_doctor_compares_the_url_scheme_with_the_server(url, server, warned):
         assert findings == []
     else:
         assert len(findings) == 1 and warned in findings[0].message
+
+
+def test_a_fast_path_the_product_lacks_is_a_configuration_error():
+    from hpf_adapters.db.sqlite import SQLiteAdapter
+    from hpf_adapters.db.versions import parse_sqlite
+
+    server = parse_sqlite("3.40.1")
+    adapter = SQLiteAdapter(None, server, SQLiteAdapter.default_capabilities(server), None)
+    copy = adapter.with_capabilities("bulk_load=copy")
+    with pytest.raises(ConfigError, match=r"SQLite 3\.40\.1 不支持 bulk_load=copy"):
+        copy.bulk_insert(None, sa.table("t", sa.column("a")), [{"a": 1}])
+    advisory = adapter.with_capabilities("named_lock=advisory")
+    with pytest.raises(ConfigError, match="named_lock=advisory"), advisory.named_lock(None, "x"):
+        pass
