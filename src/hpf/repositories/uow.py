@@ -25,8 +25,9 @@ class UnitOfWork:
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._factory()
-        for name in ("params", "codes", "orgs", "users", "job_runs"):
-            self.__dict__.pop(name, None)  # repositories are per session
+        for name, attr in vars(type(self)).items():  # repositories belong to one session
+            if isinstance(attr, cached_property):
+                self.__dict__.pop(name, None)
         return self
 
     def __exit__(self, *exc) -> None:
