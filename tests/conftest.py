@@ -16,14 +16,17 @@ import pytest
 import sqlalchemy as sa
 
 from hpf.config import load_settings
-from hpf.repositories import schema
 from hpf.repositories.database import open_app_database
 from hpf.repositories.models import metadata
+from hpf.services.crypto import upgrade_database
 from hpf_adapters.db import resolve_url
 
 DEFAULT_URLS = ("sqlite,postgresql://postgres@127.0.0.1:5432/hpf_test,"
                 "mysql://root@127.0.0.1:3306/hpf_test")
 UNREACHABLE = "database not reachable"
+# The master key of the shared test databases, so servers and CLI processes started by a
+# test read the data keys the fixture created (HPF_CRYPTO_KEK; never a production value).
+TEST_KEK = "00112233445566778899aabbccddeeff"
 FAMILY = {"sqlite": "sqlite", "postgresql": "postgresql", "opengauss": "postgresql",
           "mysql": "mysql", "mariadb": "mysql", "oceanbase": "mysql"}
 
@@ -66,7 +69,8 @@ def settings(tmp_path):
 def database(db_url, tmp_path_factory):
     """A migrated database at head, emptied of anything an earlier run left behind."""
     settings = load_settings(environ={}, overrides={
-        "instance_path": str(tmp_path_factory.mktemp("instance")), "log.format": "text"})
+        "instance_path": str(tmp_path_factory.mktemp("instance")), "log.format": "text",
+        "crypto.kek": TEST_KEK})
     db = open_app_database(settings, db_url)
     try:
         create_if_missing(db)
@@ -74,7 +78,7 @@ def database(db_url, tmp_path_factory):
     except Exception as exc:
         pytest.skip(f"{UNREACHABLE}: {db.display_url}: {exc}")
     reset_schema(db)
-    schema.upgrade(db)
+    upgrade_database(db)
     yield db
     db.dispose()
 
@@ -163,7 +167,7 @@ def app(settings):
 
     application = create_app(settings)
     database = application.extensions["hpf"].database
-    schema.upgrade(database)
+    upgrade_database(database)
     load_demo_centre(UnitOfWork(database))
     application.config["TESTING"] = True
     yield application

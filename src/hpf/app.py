@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from hpf import __version__
 from hpf.config import Settings, load_settings
+from hpf.crypto import runtime as crypto_runtime
 from hpf.jobs import JobRegistry, load_jobs
 from hpf.logs import configure_logging
 from hpf.repositories.database import open_app_database
@@ -32,6 +33,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                clock: Clock | None = None) -> Flask:
     settings = settings or load_settings()
     configure_logging(settings.log.level, settings.log.format)
+    # National crypto must prove itself before anything is served (power-on self-test).
+    crypto_runtime.start(settings.crypto)
     if settings.secret_key_generated:
         logging.getLogger("hpf").warning(
             "HPF_SECRET_KEY is not set: using a key generated in the instance folder "

@@ -71,6 +71,21 @@ class LogSettings:
 
 
 @dataclass(frozen=True)
+class CryptoSettings:
+    provider: str = "auto"  # auto | native | portable | reference (HPF_CRYPTO_PROVIDER)
+    # Where the master key (KEK) comes from: auto = env if HPF_CRYPTO_KEK is set, else the
+    # SDF device if sdf_library is set, else kek_file (generated for evaluation if absent).
+    kek_source: str = "auto"  # auto | file | env | sdf
+    kek_file: str = ""  # default <instance>/kek.key
+    kek: str = ""  # 32 hex digits; only ever through the environment (HPF_CRYPTO_KEK)
+    sdf_library: str = ""  # the vendor's GM/T 0018 library, e.g. /opt/sansec/libswsds.so
+    sdf_kek_index: int = 1
+    password_iterations: int = 200_000  # PBKDF2-HMAC-SM3; stored per hash, may only rise
+    key_refresh_seconds: int = 60  # how soon other nodes see a rotated data key
+    rotate_batch_size: int = 500
+
+
+@dataclass(frozen=True)
 class Settings:
     instance_path: str = ""
     secret_key: str = ""
@@ -80,6 +95,7 @@ class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     log: LogSettings = field(default_factory=LogSettings)
+    crypto: CryptoSettings = field(default_factory=CryptoSettings)
     # job name -> cron expression (5 fields, or 6 with seconds first); "off" disables
     jobs: Mapping[str, str] = field(default_factory=dict)
     config_file: str = ""
@@ -95,6 +111,7 @@ _SECTIONS: dict[str, type] = {
     "server": ServerSettings,
     "scheduler": SchedulerSettings,
     "log": LogSettings,
+    "crypto": CryptoSettings,
 }
 _TOP_KEYS = ("instance_path", "secret_key", "secret_key_file", "session_cookie_secure")
 # Lower bounds where a smaller value would make the system silently misbehave.
@@ -104,6 +121,8 @@ _MINIMUM = {
     "server.threads": 1, "server.timeout": 1,
     "scheduler.lease_ttl": 3,  # renewed every ttl/3 s, and at least once a second
     "scheduler.max_workers": 1,
+    "crypto.password_iterations": 10_000, "crypto.key_refresh_seconds": 1,
+    "crypto.rotate_batch_size": 1, "crypto.sdf_kek_index": 1,
 }
 SECRET_MIN_LENGTH = 32
 
@@ -119,6 +138,9 @@ def load_settings(
     raw: dict[str, dict[str, typing.Any]] = {name: {} for name in (*_SECTIONS, "hpf", "jobs")}
     if path:
         _merge(raw, _read_file(path))
+        if raw["crypto"].get("kek"):
+            raise ConfigError("主密钥（crypto.kek）不得写入配置文件：请用环境变量 HPF_CRYPTO_KEK、"
+                              "密钥文件 crypto.kek_file 或密码设备")
     _merge(raw, _from_env(env))
     if overrides:
         _merge(raw, _nest(overrides))
@@ -233,6 +255,7 @@ def _resolve_paths_and_secret(settings: Settings) -> Settings:
     settings = dataclasses.replace(settings, instance_path=str(instance))
     if settings.log.format not in ("json", "text"):
         raise ConfigError(f"配置项 log.format 的值 {settings.log.format!r} 无效: 应为 json 或 text")
+    _check_crypto(settings.crypto)
     if settings.secret_key:
         if len(settings.secret_key) < SECRET_MIN_LENGTH:
             raise ConfigError(f"HPF_SECRET_KEY 过短 (至少 {SECRET_MIN_LENGTH} 个字符)")
@@ -249,6 +272,24 @@ def _resolve_paths_and_secret(settings: Settings) -> Settings:
     return dataclasses.replace(
         settings, secret_key=_instance_secret(instance), secret_key_generated=True
     )
+
+
+def _check_crypto(crypto: CryptoSettings) -> None:
+    from hpf.crypto.providers import PROVIDER_NAMES
+
+    if crypto.provider not in PROVIDER_NAMES:
+        raise ConfigError(f"配置项 crypto.provider 的值 {crypto.provider!r} 无效: "
+                          f"应为 {'、'.join(PROVIDER_NAMES)} 之一")
+    if crypto.kek_source not in ("auto", "file", "env", "sdf"):
+        raise ConfigError(f"配置项 crypto.kek_source 的值 {crypto.kek_source!r} 无效: "
+                          "应为 auto、file、env 或 sdf")
+    if crypto.kek:
+        try:
+            ok = len(bytes.fromhex(crypto.kek)) == 16
+        except ValueError:
+            ok = False
+        if not ok:  # never echo the value: it is the master key
+            raise ConfigError("HPF_CRYPTO_KEK 无效: 应为32位十六进制数（16字节 SM4 主密钥）")
 
 
 def _instance_secret(instance: Path) -> str:

@@ -9,12 +9,13 @@ import requests
 
 from hpf.repositories.uow import UnitOfWork
 from hpf.services.demo import load_demo_centre
+from tests.conftest import TEST_KEK
 
 
 def test_serve_on_each_database(database, start_server, tmp_path):
     load_demo_centre(UnitOfWork(database))
     server = start_server("serve", "--workers", "2", env={
-        "HPF_DATABASE_URL": database.resolved.raw,
+        "HPF_DATABASE_URL": database.resolved.raw, "HPF_CRYPTO_KEK": TEST_KEK,
         "HPF_INSTANCE_PATH": str(tmp_path / "instance")})
     http = requests.Session()
     ready = http.get(server.base + "/readyz")

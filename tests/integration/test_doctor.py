@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from hpf.cli import cli
 from hpf.repositories.database import open_app_database
 from hpf.services import system
+from tests.conftest import TEST_KEK
 
 
 def test_doctor_reports_server_adapter_and_capabilities(database, settings):
@@ -27,6 +28,7 @@ def test_doctor_reports_server_adapter_and_capabilities(database, settings):
 
 def test_doctor_cli_json_and_exit_code(database, tmp_path, monkeypatch):
     monkeypatch.setenv("HPF_DATABASE_URL", database.resolved.raw)
+    monkeypatch.setenv("HPF_CRYPTO_KEK", TEST_KEK)
     monkeypatch.setenv("HPF_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("HPF_DATABASE_CAPABILITIES", "bulk_load=executemany")
     result = CliRunner().invoke(cli, ["db", "doctor", "--json"])

@@ -158,14 +158,14 @@ def test_the_business_date_comes_from_the_injected_clock(settings):
     from datetime import UTC, datetime
 
     from hpf.app import create_app
-    from hpf.repositories import schema
     from hpf.repositories.uow import UnitOfWork
     from hpf.services.clock import FixedClock
+    from hpf.services.crypto import upgrade_database
     from hpf.services.demo import load_demo_centre
 
     # 2016-01-09 16:30 UTC is 2016-01-10 00:30 in Shanghai
     app = create_app(settings, clock=FixedClock(datetime(2016, 1, 9, 16, 30, tzinfo=UTC)))
-    schema.upgrade(app.extensions["hpf"].database)
+    upgrade_database(app.extensions["hpf"].database)
     load_demo_centre(UnitOfWork(app.extensions["hpf"].database))
     client = app.test_client()
     rate = client.get("/api/v1/parameters/interest.rate.current_year").get_json()

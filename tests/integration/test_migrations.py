@@ -6,9 +6,10 @@ from alembic.migration import MigrationContext
 
 from hpf.repositories import schema
 from hpf.repositories.models import metadata
+from hpf.services.crypto import upgrade_database, verify_integrity
 
 TABLES = {"hpf_lock", "hpf_sequence", "org_unit", "app_user", "param_def", "param_value",
-          "code_type", "code_item", "job_run"}
+          "code_type", "code_item", "job_run", "crypto_key", "person", "individual_account"}
 
 
 def tables(database):
@@ -21,8 +22,11 @@ def test_round_trip_upgrade_downgrade_upgrade(database):
     state = schema.downgrade(database, "base")
     assert state.current is None
     assert tables(database) == set()
-    state = schema.upgrade(database)
+    state, prepared = upgrade_database(database)
     assert state.at_head and tables(database) >= TABLES
+    # Fresh keys, and the reference data the migrations wrote is sealed with them.
+    assert prepared["keys_created"] == 3 and prepared["rows_sealed"] > 0
+    assert verify_integrity(database).ok
 
 
 def test_step_by_step_down_and_up(database):
@@ -32,6 +36,7 @@ def test_step_by_step_down_and_up(database):
     schema.downgrade(database, "base")
     for rev in revisions:
         assert schema.upgrade(database, rev).current == rev
+    upgrade_database(database)  # keys again, for the tests that follow
 
 
 def test_models_and_migrations_agree(database):

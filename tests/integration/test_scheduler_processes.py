@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from hpf.repositories.models import JobRun
+from tests.conftest import TEST_KEK
 
 pytestmark = pytest.mark.slow
 TTL = 3
@@ -49,7 +50,7 @@ def test_two_schedulers_run_each_fire_once_and_fail_over(database, tmp_path):
     config = tmp_path / "hpf.conf"
     config.write_text(f"[scheduler]\nlease_ttl = {TTL}\n[jobs]\nsystem.heartbeat = * * * * * *\n"
                       "system.purge_job_history = off\n[log]\nformat = json\n", encoding="utf-8")
-    env = {**os.environ, "HPF_DATABASE_URL": database.resolved.raw,
+    env = {**os.environ, "HPF_DATABASE_URL": database.resolved.raw, "HPF_CRYPTO_KEK": TEST_KEK,
            "HPF_INSTANCE_PATH": str(tmp_path / "instance")}
     logs = [open(tmp_path / f"scheduler{i}.log", "w") for i in (1, 2)]  # noqa: SIM115
     procs = [start(config, env, logs[0])]
@@ -99,7 +100,7 @@ def test_a_restarted_scheduler_catches_up_the_missed_daily_run(database, tmp_pat
     config = tmp_path / "hpf.conf"
     config.write_text("[jobs]\nsystem.heartbeat = off\nsystem.purge_job_history = 0 0 * * *\n",
                       encoding="utf-8")
-    env = {**os.environ, "HPF_DATABASE_URL": database.resolved.raw,
+    env = {**os.environ, "HPF_DATABASE_URL": database.resolved.raw, "HPF_CRYPTO_KEK": TEST_KEK,
            "HPF_INSTANCE_PATH": str(tmp_path / "instance")}
 
     def purge_runs():

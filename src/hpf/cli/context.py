@@ -6,6 +6,8 @@ import dataclasses
 from functools import cached_property
 
 from hpf.config import Settings, load_settings
+from hpf.crypto import runtime as crypto_runtime
+from hpf.crypto import selftest
 from hpf.domain.errors import ServiceUnavailable
 from hpf.logs import configure_logging
 from hpf.repositories import schema
@@ -21,6 +23,7 @@ class CliState:
     def settings(self) -> Settings:
         settings = load_settings(config_file=self.config_file or None)
         configure_logging(settings.log.level, settings.log.format)
+        crypto_runtime.start(settings.crypto, self_test=False)
         return settings
 
     @cached_property
@@ -39,7 +42,9 @@ class CliState:
         return self.database
 
     def preflight(self) -> None:
-        """Before serving or running jobs: the database answers and its schema is current."""
+        """Before serving or running jobs: the crypto self-test passes, the database answers
+        and its schema is current."""
+        selftest.require()
         state = schema.state(self.connected())
         if not state.at_head:
             raise ServiceUnavailable(

@@ -9,6 +9,7 @@ import click
 
 from hpf.cli.context import CliState
 from hpf.repositories import schema
+from hpf.services import crypto as crypto_service
 from hpf.services import system
 
 _MARK = {"ok": "✓", "info": "·", "warning": "!", "fatal": "✗"}
@@ -25,8 +26,11 @@ def db() -> None:
 def upgrade(state: CliState, revision: str) -> None:
     """升级数据库结构到 REVISION (默认 head)"""
     logging.getLogger("alembic.runtime.migration").setLevel(logging.INFO)
-    result = schema.upgrade(state.connected(), revision)
+    result, done = crypto_service.upgrade_database(state.connected(), revision,
+                                                   batch=state.settings.crypto.rotate_batch_size)
     click.echo(f"数据库 {state.database.display_url} 结构版本: {result.current} (最新 {result.head})")
+    if done:
+        click.echo(f"数据密钥: 新建 {done['keys_created']} 个；完整性校验值: 补签 {done['rows_sealed']} 行")
 
 
 @db.command()

@@ -9,8 +9,8 @@ import click
 
 from hpf.cli.context import CliState
 from hpf.config import DEFAULT_SQLITE
-from hpf.repositories import schema
 from hpf.repositories.uow import UnitOfWork
+from hpf.services import crypto as crypto_service
 from hpf.services.demo import DEMO_PASSWORD, load_demo_centre
 
 
@@ -33,7 +33,7 @@ def demo(state: CliState, bind: str, workers: int, reset: bool, no_serve: bool) 
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     state.use_database_url(f"sqlite:///{path}")
-    schema.upgrade(state.database)
+    crypto_service.upgrade_database(state.database)
     logins = load_demo_centre(UnitOfWork(state.database))
     host, _, port = bind.rpartition(":")
     url = f"http://{'127.0.0.1' if host in ('', '0.0.0.0') else host}:{port}/"  # noqa: S104

@@ -10,6 +10,7 @@ from functools import cached_property
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from hpf.crypto import keys
 from hpf.repositories.codes import CodeRepository
 from hpf.repositories.jobs import JobRunRepository
 from hpf.repositories.orgs import OrgRepository, UserRepository
@@ -24,6 +25,7 @@ class UnitOfWork:
         self.session: Session | None = None
 
     def __enter__(self) -> UnitOfWork:
+        keys.for_engine(self.database.engine).refresh_if_stale()  # before, never during, the transaction
         self.session = self._factory()
         for name, attr in vars(type(self)).items():  # repositories belong to one session
             if isinstance(attr, cached_property):

@@ -1,8 +1,10 @@
-"""Password hashing behind one pair of functions.
+"""Password hashing: PBKDF2-HMAC-SM3 (GB/T 39786 身份鉴别; never a bare hash).
 
-Stored form: ``<scheme>$<iterations>$<salt b64>$<hash b64>``, so the scheme and the cost
-can change later (the national-crypto issue replaces SHA-256 with SM3) and old hashes keep
-verifying until the user's next login rehashes them (``needs_rehash``).
+Stored form: ``pbkdf2_sm3$<iterations>$<salt b64>$<hash b64>``, a 16-byte random salt per
+user and the iteration count kept with the hash, so the cost can rise later: a login that
+succeeds against an older (or a pre-SM3 ``pbkdf2_sha256``) hash is rehashed with the
+current parameters (``needs_rehash``). Comparison is constant-time, and checking an
+unknown user costs as much as checking a known one.
 """
 
 from __future__ import annotations
@@ -12,38 +14,60 @@ import hashlib
 import hmac
 import secrets
 
-SCHEME = "pbkdf2_sha256"
-ITERATIONS = 260_000
-_DUMMY = None  # computed lazily: verifying unknown users costs the same as known ones
+from hpf import crypto
+
+SCHEME = "pbkdf2_sm3"
+LEGACY = {"pbkdf2_sha256"}  # verified once more, then replaced on the next login
+DEFAULT_ITERATIONS = 200_000
+SALT_BYTES = 16
+HASH_BYTES = 32
+
+_iterations = DEFAULT_ITERATIONS
+_dummy: dict[int, str] = {}
 
 
-def hash_password(password: str, *, iterations: int = ITERATIONS) -> str:
-    salt = secrets.token_bytes(16)
-    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
+def configure(iterations: int) -> None:
+    """Set the cost for new hashes (``[crypto] password_iterations``)."""
+    global _iterations
+    _iterations = iterations
+
+
+def current_iterations() -> int:
+    return _iterations
+
+
+def hash_password(password: str, *, iterations: int | None = None) -> str:
+    iterations = iterations or _iterations
+    salt = crypto.random_bytes(SALT_BYTES)
+    digest = crypto.pbkdf2_hmac_sm3(password.encode("utf-8"), salt, iterations, HASH_BYTES)
     return f"{SCHEME}${iterations}${_b64(salt)}${_b64(digest)}"
 
 
 def verify_password(password: str, stored: str | None) -> bool:
     """Constant-time check; an unknown user (``stored`` None) takes as long as a known one."""
-    global _DUMMY
     if stored is None:
-        _DUMMY = _DUMMY or hash_password(secrets.token_urlsafe(12))
-        stored, expected_ok = _DUMMY, False
+        if _iterations not in _dummy:
+            _dummy[_iterations] = hash_password(secrets.token_urlsafe(12))
+        stored, expected_ok = _dummy[_iterations], False
     else:
         expected_ok = True
     try:
         scheme, iterations, salt, digest = stored.split("$")
-        if scheme != SCHEME:
+        rounds = int(iterations)
+        if scheme == SCHEME:
+            computed = crypto.pbkdf2_hmac_sm3(password.encode("utf-8"), _unb64(salt), rounds, HASH_BYTES)
+        elif scheme in LEGACY:
+            computed = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), _unb64(salt), rounds)
+        else:
             return False
-        computed = hashlib.pbkdf2_hmac("sha256", password.encode(), _unb64(salt), int(iterations))
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, crypto.CryptoError):
         return False
     return hmac.compare_digest(computed, _unb64(digest)) and expected_ok
 
 
 def needs_rehash(stored: str) -> bool:
     scheme, iterations, *_ = stored.split("$")
-    return scheme != SCHEME or int(iterations) < ITERATIONS
+    return scheme != SCHEME or int(iterations) < _iterations
 
 
 def _b64(raw: bytes) -> str:
@@ -51,4 +75,4 @@ def _b64(raw: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    return base64.b64decode(text.encode())
+    return base64.b64decode(text.encode(), validate=True)

@@ -8,6 +8,7 @@ from typing import ClassVar
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase
 
+from hpf.crypto import fields, integrity
 from hpf_adapters.db import NAMING_CONVENTION, UtcDateTime
 from hpf_adapters.db.support import define_support_tables
 
@@ -18,6 +19,9 @@ class Base(DeclarativeBase):
 
 
 support_tables = define_support_tables(Base.metadata)
+# Blind indexes first: a model may list an index column among its MAC fields.
+fields.install_listeners(Base)
+integrity.install_listeners(Base)
 
 
 def utcnow() -> datetime:

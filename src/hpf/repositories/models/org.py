@@ -7,6 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from hpf.crypto.integrity import Sealed
 from hpf.repositories.models.base import Base, utcnow
 
 
@@ -27,9 +28,11 @@ class OrgUnit(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class User(Base):
+class User(Sealed, Base):
     __tablename__ = "app_user"
     __table_args__ = ({"comment": "工作人员账号"},)
+    # 访问控制信息完整性 (GB/T 39786): a password hash or an account re-enabled in SQL shows up.
+    __integrity__ = ("username", "org_id", "password_hash", "active")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(sa.String(64), unique=True)

@@ -7,6 +7,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from hpf.crypto.integrity import Sealed
 from hpf.repositories.models.base import Base, utcnow
 
 
@@ -28,8 +29,11 @@ class ParamDef(Base):
     description: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
 
 
-class ParamValue(Base):
+class ParamValue(Sealed, Base):
     """One dated value; it holds until the next value of the same parameter takes effect."""
+
+    # A rate or cap edited in SQL would move money: the value carries a MAC.
+    __integrity__ = ("param_code", "value", "effective_from")
 
     __tablename__ = "param_value"
     __table_args__ = (

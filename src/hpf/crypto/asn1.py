@@ -1,0 +1,91 @@
+"""The little DER the national algorithms need: SEQUENCE, INTEGER, OCTET STRING.
+
+Strict on input (definite minimal lengths, no trailing bytes, no negative integers, no
+superfluous leading zeros) because signatures and SM2 ciphertexts arrive from partners and
+a lenient parser is how signature-malleability bugs start.
+"""
+
+from __future__ import annotations
+
+from hpf.crypto.errors import CryptoError
+
+SEQUENCE = 0x30
+INTEGER = 0x02
+OCTET_STRING = 0x04
+MAX_LENGTH = 1 << 24  # no object the product parses is anywhere near 16 MiB
+
+
+class DerError(CryptoError):
+    code = "crypto_bad_der"
+    message = "DER 编码格式错误"
+
+
+def encode_length(n: int) -> bytes:
+    if n < 0x80:
+        return bytes([n])
+    body = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(body)]) + body
+
+
+def encode_integer(value: int) -> bytes:
+    if value < 0:
+        raise ValueError("negative INTEGER")
+    body = value.to_bytes(value.bit_length() // 8 + 1, "big")  # leading 0x00 when the top bit is set
+    return bytes([INTEGER]) + encode_length(len(body)) + body
+
+
+def encode_octet_string(value: bytes) -> bytes:
+    return bytes([OCTET_STRING]) + encode_length(len(value)) + value
+
+
+def encode_sequence(*items: bytes) -> bytes:
+    body = b"".join(items)
+    return bytes([SEQUENCE]) + encode_length(len(body)) + body
+
+
+def read_tlv(data: bytes, pos: int, tag: int) -> tuple[bytes, int]:
+    """Read one element with ``tag`` at ``pos``; return (contents, position after it)."""
+    if pos + 2 > len(data):
+        raise DerError(internal="truncated header")
+    if data[pos] != tag:
+        raise DerError(internal=f"expected tag {tag:#x}, found {data[pos]:#x}")
+    first = data[pos + 1]
+    pos += 2
+    if first < 0x80:
+        length = first
+    else:
+        count = first & 0x7F
+        if count == 0 or count > 3 or pos + count > len(data):
+            raise DerError(internal="bad length octets")
+        length = int.from_bytes(data[pos:pos + count], "big")
+        if length < 0x80 or data[pos] == 0:
+            raise DerError(internal="non-minimal length")
+        pos += count
+    if length > MAX_LENGTH or pos + length > len(data):
+        raise DerError(internal="truncated contents")
+    return data[pos:pos + length], pos + length
+
+
+def decode_integer(body: bytes) -> int:
+    if not body:
+        raise DerError(internal="empty INTEGER")
+    if body[0] & 0x80:
+        raise DerError(internal="negative INTEGER")
+    if len(body) > 1 and body[0] == 0 and not body[1] & 0x80:
+        raise DerError(internal="non-minimal INTEGER")
+    return int.from_bytes(body, "big")
+
+
+def decode_sequence(data: bytes, *tags: int) -> list[bytes | int]:
+    """Parse ``data`` as exactly one SEQUENCE of the given element tags (no trailing bytes)."""
+    body, end = read_tlv(data, 0, SEQUENCE)
+    if end != len(data):
+        raise DerError(internal="trailing bytes after SEQUENCE")
+    out: list[bytes | int] = []
+    pos = 0
+    for tag in tags:
+        contents, pos = read_tlv(body, pos, tag)
+        out.append(decode_integer(contents) if tag == INTEGER else contents)
+    if pos != len(body):
+        raise DerError(internal="extra elements in SEQUENCE")
+    return out

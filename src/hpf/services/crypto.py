@@ -1,0 +1,302 @@
+"""Key lifecycle and data protection jobs: create keys, seal rows, verify, rotate.
+
+These run outside request transactions, in batches of their own, so they can run while
+the system serves (``hpf crypto rotate-keys`` on a live centre).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from hpf.crypto import fields, integrity, keys
+from hpf.crypto.errors import CryptoError, KeyManagementError
+from hpf.repositories.models import Base
+from hpf_adapters.db import Database
+
+log = logging.getLogger("hpf.crypto")
+Progress = Callable[[str], None]
+
+
+def keyring(database: Database) -> keys.Keyring:
+    return keys.for_engine(database.engine)
+
+
+def upgrade_database(database: Database, revision: str = "head", *, batch: int = 500):
+    """Migrate the schema and, once at head, make keys and seal migrated rows (the one
+    install/upgrade step operators, the demo and the tests all use)."""
+    from hpf.repositories import schema
+
+    result = schema.upgrade(database, revision)
+    prepared = prepare(database, batch=batch) if result.current == result.head else None
+    return result, prepared
+
+
+def prepare(database: Database, *, batch: int = 500) -> dict[str, int]:
+    """After a migration: make sure every data key exists and every sealed row has a MAC.
+
+    Rows written by migrations (reference data) cannot be sealed in SQL, since the keys
+    live outside the database; this is the one place that seals rows without a MAC, and it
+    runs only on the operator's ``hpf db upgrade`` (rows without a MAC found later are
+    reported by ``verify-integrity``, not silently sealed)."""
+    created = keyring(database).ensure()
+    sealed = 0
+    for model in integrity.sealed_models(Base):
+        sealed += _seal_unsealed(database, model, batch)
+    return {"keys_created": len(created), "rows_sealed": sealed}
+
+
+def _pk(table) -> list[sa.Column]:
+    return list(table.primary_key.columns)
+
+
+def _seal_unsealed(database: Database, model, batch: int) -> int:
+    table, done = model.__table__, 0
+    pk = _pk(table)
+    key = keyring(database).active("integrity")
+    while True:
+        with database.engine.begin() as conn:
+            rows = conn.execute(sa.select(table).where(table.c.row_mac.is_(None))
+                                .order_by(*pk).limit(batch)).mappings().all()
+            for row in rows:
+                mac = integrity.compute(key, model.__tablename__, model.__integrity__, row)
+                conn.execute(table.update().where(*(c == row[c.name] for c in pk),
+                                                  table.c.row_mac.is_(None)).values(row_mac=mac))
+        done += len(rows)
+        if len(rows) < batch:
+            return done
+
+
+# ---------------------------------------------------------------- verification
+
+@dataclass
+class IntegrityReport:
+    tables: list[integrity.TableReport] = field(default_factory=list)
+    findings: list[integrity.Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+
+def verify_integrity(database: Database, tables: list[str] | None = None, *,
+                     batch: int = 2000, limit: int = 10_000) -> IntegrityReport:
+    """Recompute every sealed row's MAC; list the rows that do not verify (first ``limit``)."""
+    report = IntegrityReport()
+    models = integrity.sealed_models(Base)
+    known = {m.__tablename__ for m in models}
+    unknown = set(tables or ()) - known
+    if unknown:
+        raise CryptoError(f"没有完整性保护的表：{', '.join(sorted(unknown))}"
+                          f"（可选：{', '.join(sorted(known))}）", code="crypto_unknown_table")
+    for model in models:
+        if tables and model.__tablename__ not in tables:
+            continue
+        for item in integrity.scan(database.engine, model, batch=batch):
+            if isinstance(item, integrity.TableReport):
+                report.tables.append(item)
+            elif len(report.findings) < limit:
+                report.findings.append(item)
+    return report
+
+
+# ---------------------------------------------------------------- rotation
+
+@dataclass
+class RotationReport:
+    new_keys: list[str] = field(default_factory=list)
+    rewritten: dict[str, int] = field(default_factory=dict)
+    refused: list[integrity.Finding] = field(default_factory=list)  # MAC did not verify: not re-sealed
+    remaining: dict[str, int] = field(default_factory=dict)  # rows still under an older key
+
+
+ROTATABLE = tuple(keys.PURPOSES)
+
+
+def rotate_keys(database: Database, purposes: list[str], *, new_keys: bool = True,
+                batch: int = 500, progress: Progress | None = None) -> RotationReport:
+    """Make new data keys active (unless ``new_keys`` is False: resume an interrupted run)
+    and re-encrypt / re-index / re-seal every row still under an older key, one batch per
+    transaction. Each row is rewritten only if it still holds the value read (a
+    concurrent business update wins and is picked up on the next pass)."""
+    bad = set(purposes) - set(ROTATABLE)
+    if bad:
+        raise CryptoError(f"未知的密钥用途：{', '.join(sorted(bad))}（可选：{', '.join(ROTATABLE)}）",
+                          code="crypto_unknown_purpose")
+    ring = keyring(database)
+    report = RotationReport()
+    if new_keys:
+        report.new_keys = ring.rotate(purposes)
+    say = progress or (lambda _msg: None)
+    for purpose in purposes:
+        active = ring.active(purpose)
+        for label, job in _rotation_jobs(database, purpose, active, report):
+            count = 0
+            for n in job():
+                count += n
+                say(f"{label}: 已处理 {count} 行")
+            report.rewritten[label] = count
+    report.remaining = pending_rows(database)
+    return report
+
+
+def _rotation_jobs(database, purpose, active, report) -> Iterator[tuple[str, Callable[[], Iterator[int]]]]:
+    if purpose == "pii":
+        for model, attr, ctype in fields.encrypted_columns(Base):
+            column = model.__table__.c[attr]
+            yield (f"{model.__tablename__}.{attr}",
+                   lambda c=column, t=ctype: _reencrypt(database, c, t, active, report))
+    elif purpose == "blind_index":
+        for model, index_col, source, context in fields.blind_index_specs(Base):
+            table = model.__table__
+            yield (f"{table.name}.{index_col}",
+                   lambda t=table, i=index_col, s=source, c=context:
+                   _reindex(database, t, i, s, c, active, report))
+    elif purpose == "integrity":
+        for model in integrity.sealed_models(Base):
+            yield f"{model.__tablename__}.row_mac", lambda m=model: _reseal(database, m, active, report)
+
+
+def _raw(column) -> sa.ColumnElement:
+    """The stored text of an encrypted column, bypassing the type's decryption."""
+    return sa.type_coerce(column, sa.String())
+
+
+def _stale(column, active) -> sa.ColumnElement:
+    raw = _raw(column)
+    return sa.and_(raw.is_not(None), raw.not_like(f"{active.key_id}{fields.SEPARATOR}%"))
+
+
+def _batches(database, table, column, active, batch=500, extra=()):
+    pk = _pk(table)
+    skipped: set = set()
+    last, repeats = None, 0
+    while True:
+        with database.engine.connect() as conn:
+            query = sa.select(*pk, _raw(column).label("raw"), *extra).where(_stale(column, active))
+            rows = [r for r in conn.execute(query.order_by(*pk).limit(batch + len(skipped))).mappings()
+                    if tuple(r[c.name] for c in pk) not in skipped]
+        if not rows:
+            return
+        # The same rows again: another node keeps rewriting them under an older key (it has
+        # not refreshed its keyring yet). Stop; ``--resume`` later picks them up.
+        seen = [(*tuple(r[c.name] for c in pk), r["raw"]) for r in rows]
+        repeats = repeats + 1 if seen == last else 0
+        if repeats >= 3:
+            return
+        last = seen
+        yield rows, skipped
+
+
+def _unreadable(report, table, pk, row, skipped, exc: CryptoError) -> None:
+    key = tuple(row[c.name] for c in pk)
+    skipped.add(key)
+    report.refused.append(integrity.Finding(table.name, {c.name: row[c.name] for c in pk},
+                                            f"无法解密，未改写（{exc.message}）"))
+
+
+def _reencrypt(database, column, ctype, active, report) -> Iterator[int]:
+    ring = keyring(database)
+    table, pk = column.table, _pk(column.table)
+    for rows, skipped in _batches(database, table, column, active):
+        done = 0
+        with database.engine.begin() as conn:
+            for row in rows:
+                try:
+                    plain = fields.decrypt_text(ring, ctype.context, row["raw"])
+                except CryptoError as exc:
+                    _unreadable(report, table, pk, row, skipped, exc)
+                    continue
+                conn.execute(table.update()
+                             .where(*(c == row[c.name] for c in pk), _raw(column) == row["raw"])
+                             .values({column.name: sa.type_coerce(
+                                 fields.encrypt_text(ring, ctype.context, plain), sa.String())}))
+                done += 1
+        yield done
+
+
+def _reindex(database, table, index_col, source, context, active, report) -> Iterator[int]:
+    ring = keyring(database)
+    pk, column = _pk(table), table.c[index_col]
+    src = table.c[source]
+    for rows, skipped in _batches(database, table, column, active, extra=(_raw(src).label("src"),)):
+        done = 0
+        with database.engine.begin() as conn:
+            for row in rows:
+                try:
+                    value = fields.decrypt_text(ring, src.type.context, row["src"]) if row["src"] else None
+                except CryptoError as exc:
+                    _unreadable(report, table, pk, row, skipped, exc)
+                    continue
+                conn.execute(table.update().where(*(c == row[c.name] for c in pk), column == row["raw"])
+                             .values({index_col: None if value is None
+                                      else fields.blind_index_with(active, context, value)}))
+                done += 1
+        yield done
+
+
+def _reseal(database, model, active, report) -> Iterator[int]:
+    ring = keyring(database)
+    table = model.__table__
+    pk, fields_ = _pk(table), model.__integrity__
+    cols = [table.c[name] for name in fields_ if name not in {c.name for c in pk}]
+    for rows, skipped in _batches(database, table, table.c.row_mac, active, extra=cols):
+        done = 0
+        with database.engine.begin() as conn:
+            for row in rows:
+                reason = integrity.check(ring, model.__tablename__, fields_, row, row["raw"])
+                if reason:  # re-sealing a tampered row would launder it: leave it and report
+                    skipped.add(tuple(row[c.name] for c in pk))
+                    report.refused.append(integrity.Finding(model.__tablename__,
+                                                            {c.name: row[c.name] for c in pk}, reason))
+                    continue
+                mac = integrity.compute(active, model.__tablename__, fields_, row)
+                conn.execute(table.update().where(*(c == row[c.name] for c in pk),
+                                                  table.c.row_mac == row["raw"]).values(row_mac=mac))
+                done += 1
+        yield done
+
+
+def pending_rows(database: Database) -> dict[str, int]:
+    """Rows per key id that are not under their purpose's active key (rotation backlog)."""
+    ring = keyring(database)
+    counts: dict[str, int] = {}
+    targets = [(t.__table__.c[a], "pii") for t, a, _ in fields.encrypted_columns(Base)]
+    targets += [(m.__table__.c[i], "blind_index") for m, i, _, _ in fields.blind_index_specs(Base)]
+    targets += [(m.__table__.c.row_mac, "integrity") for m in integrity.sealed_models(Base)]
+    with database.engine.connect() as conn:
+        for column, purpose in targets:
+            n = conn.execute(sa.select(sa.func.count()).select_from(column.table)
+                             .where(_stale(column, ring.active(purpose)))).scalar_one()
+            if n:
+                counts[f"{column.table.name}.{column.name}"] = n
+    return counts
+
+
+def references(database: Database, key_id: str) -> int:
+    """How many stored values still name ``key_id``."""
+    total = 0
+    columns = [t.__table__.c[a] for t, a, _ in fields.encrypted_columns(Base)]
+    columns += [m.__table__.c[i] for m, i, _, _ in fields.blind_index_specs(Base)]
+    columns += [m.__table__.c.row_mac for m in integrity.sealed_models(Base)]
+    with database.engine.connect() as conn:
+        for column in columns:
+            total += conn.execute(sa.select(sa.func.count()).select_from(column.table)
+                                  .where(_raw(column).like(f"{key_id}{fields.SEPARATOR}%"))).scalar_one()
+    return total
+
+
+def destroy_retired_key(database: Database, key_id: str) -> None:
+    """Delete a retired data key once nothing refers to it (after a finished rotation)."""
+    ring = keyring(database)
+    key = ring.get(key_id)
+    if key.status == "active":
+        raise KeyManagementError(f"数据密钥 {key_id} 仍在使用中（active），不能销毁")
+    n = references(database, key_id)
+    if n:
+        raise KeyManagementError(f"仍有 {n} 个数据项由数据密钥 {key_id} 保护："
+                                 "请先执行 hpf crypto rotate-keys --resume")
+    ring.delete_retired(key_id)
