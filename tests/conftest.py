@@ -10,6 +10,8 @@ database is a failed database).
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections import defaultdict
 
 import pytest
@@ -183,3 +185,37 @@ def login(client, username="teller01", password="Demo@2026"):
     response = client.post("/api/v1/session", json={"username": username, "password": password})
     assert response.status_code == 200, response.json
     return response
+
+
+# ----- the slow known-answer test, in parallel with the rest of the suite ----------------
+_SLOW_KAT = ("from hpf.crypto import providers, selftest; "
+             "print(providers.GmsslSm4().ecb_iterate(selftest.SM4_KEY, selftest.SM4_KEY, 1_000_000).hex())")
+_slow: dict[str, subprocess.Popen] = {}
+
+
+def pytest_sessionstart(session):
+    if not os.environ.get("HPF_SKIP_SLOW_KAT"):
+        _slow["sm4"] = subprocess.Popen([sys.executable, "-c", _SLOW_KAT], stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, text=True)
+
+
+@pytest.fixture
+def slow_sm4_kat():
+    """GB/T 32907 A.2 (SM4, 1,000,000 rounds) on the pure-Python engine, run in a process
+    started with the session; the fixture waits for its answer."""
+    proc = _slow.get("sm4")
+    if proc is None:
+        pytest.skip("n/a: HPF_SKIP_SLOW_KAT is set")
+
+    def result() -> str:
+        out, _ = proc.communicate(timeout=900)
+        assert proc.returncode == 0, out
+        return out.strip()
+
+    return result
+
+
+def pytest_unconfigure(config):
+    proc = _slow.pop("sm4", None)
+    if proc is not None and proc.poll() is None:
+        proc.kill()

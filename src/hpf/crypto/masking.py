@@ -34,7 +34,7 @@ def mask_phone(value: str | None) -> str:
     if not value:
         return ""
     digits = re.sub(r"\D", "", value)
-    if len(digits) == 11:
+    if len(digits) == 11 and digits[0] == "1":  # mainland mobile numbers start with 1
         return digits[:3] + _MASK * 4 + digits[-4:]
     return _MASK * max(len(digits) - 4, 1) + digits[-4:] if len(digits) > 4 else _MASK * len(digits)
 

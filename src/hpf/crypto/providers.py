@@ -7,9 +7,9 @@ about anything but arithmetic.
 - ``native``: OpenSSL for everything. SM3 through Python's own ``hashlib`` (no wheel),
   SM4 through the ``cryptography`` wheel, SM2 point arithmetic through the system
   libcrypto via ctypes (``_libcrypto``; constant-time ladder for secret scalars).
-- ``portable``: no native code at all: gmssl's SM3/SM4 and HPF's optimised pure-Python
-  SM2 arithmetic (``_ec``). What a Loongson install with no wheels and no usable
-  libcrypto still runs.
+- ``portable``: nothing beyond the Python runtime: SM3 from hashlib (gmssl if the
+  runtime's OpenSSL lacks it), gmssl's SM4, HPF's optimised pure-Python SM2 arithmetic
+  (``_ec``). What a Loongson install with no wheels and no usable libcrypto still runs.
 - ``reference``: gmssl everywhere. Slow; the independent implementation the others are
   cross-checked against.
 - ``auto`` (default): per algorithm the first that works of OpenSSL, then HPF's SM2
@@ -374,8 +374,10 @@ class FastSm2:
 REFERENCE_ENGINES = {"sm3": GmsslSm3, "sm4": GmsslSm4, "sm2": GmsslSm2}
 # Candidates in order of preference; ``native`` insists on the first of each.
 NATIVE_ENGINES = {"sm3": (OpenSslSm3,), "sm4": (CryptographySm4,), "sm2": (OpenSslSm2, FastSm2)}
-# No native code at all (no wheels, no ctypes): what a bare Loongson install still runs.
-PORTABLE_ENGINES = {"sm3": GmsslSm3, "sm4": GmsslSm4, "sm2": FastSm2}
+# Nothing beyond the Python runtime itself (no wheels, no ctypes): what a bare Loongson
+# install still runs. SM3 stays on hashlib's OpenSSL where it has SM3, because PBKDF2
+# password hashing at a real cost is impractical on any pure-Python SM3.
+PORTABLE_ENGINES = {"sm3": (OpenSslSm3, GmsslSm3), "sm4": (GmsslSm4,), "sm2": (FastSm2,)}
 
 
 @dataclass(frozen=True)
@@ -397,10 +399,8 @@ def build_provider(name: str) -> Provider:
             f"未知的密码服务提供者：{name}（可选 {'、'.join(PROVIDER_NAMES)}）", code="config_error")
     if name == "reference":
         return Provider("reference", **{k: cls() for k, cls in REFERENCE_ENGINES.items()})
-    if name == "portable":
-        return Provider("portable", **{k: cls() for k, cls in PORTABLE_ENGINES.items()})
     engines, fallbacks = {}, {}
-    for algorithm, candidates in NATIVE_ENGINES.items():
+    for algorithm, candidates in (PORTABLE_ENGINES if name == "portable" else NATIVE_ENGINES).items():
         reasons = []
         for cls in candidates:
             try:

@@ -1,0 +1,292 @@
+"""Personal data encrypted at rest, blind-index look-ups, row MACs, key rotation — on
+every database."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from hpf.crypto import fields, keys
+from hpf.crypto.errors import InvalidCiphertext, InvalidTag, KeyManagementError
+from hpf.repositories.models import IndividualAccount, ParamValue, Person, User
+from hpf.services import crypto as service
+from hpf.services.crypto import verify_integrity
+
+ID = "110101199003071234"
+
+
+@pytest.fixture
+def session(database):
+    keys.for_engine(database.engine).refresh_if_stale()
+    with Session(database.engine, expire_on_commit=False) as s:
+        yield s
+        s.rollback()
+    with database.engine.begin() as conn:  # leave the shared database as found
+        conn.execute(IndividualAccount.__table__.delete())
+        conn.execute(Person.__table__.delete())
+
+
+def add_person(session, n=0, id_number=ID, **extra) -> Person:
+    """Insert a person and an account; commit. The returned object keeps its loaded values
+    (expire_on_commit=False) and the session holds no transaction afterwards, so raw SQL
+    on another connection does not wait for it (SQLite has one writer)."""
+    person = Person(name=f"张{n}", id_type="01", id_number=id_number, phone=f"1381234{n:04d}",
+                    bank_card="6222021234567891234", **extra)
+    session.add(person)
+    session.flush()
+    account = IndividualAccount(account_no=f"GR{n:08d}", person_id=person.id, status="01",
+                                balance=Decimal("1520.83"), opened_on=date(2026, 7, 1))
+    session.add(account)
+    session.commit()
+    person.account = account
+    return person
+
+
+def read(session, fn):
+    """Run a read through the session, then end its transaction."""
+    try:
+        return fn()
+    finally:
+        session.commit()
+
+
+def raw_row(database, table, pk):
+    with database.engine.connect() as conn:
+        return conn.execute(sa.text(f"SELECT * FROM {table} WHERE id = :id"), {"id": pk}).mappings().one()
+
+
+def test_personal_data_is_ciphertext_in_the_database(database, session):
+    person = add_person(session)
+    raw = raw_row(database, "person", person.id)
+    for column, plain in (("id_number", ID), ("phone", "13812340000"), ("bank_card", "6222021234567891234")):
+        assert plain not in raw[column]
+        assert raw[column].startswith("pii1-") and len(raw[column]) < Person.__table__.c[column].type.length
+    assert raw["id_number_bidx"].startswith("bidx1-") and ID not in raw["id_number_bidx"]
+    session.expire_all()
+    loaded = read(session, lambda: session.get(Person, person.id))
+    assert (loaded.id_number, loaded.phone, loaded.bank_card) == (ID, "13812340000", "6222021234567891234")
+
+
+def test_same_value_encrypts_differently_but_indexes_alike(database, session):
+    a, b = add_person(session, 1), add_person(session, 2)
+    ra, rb = raw_row(database, "person", a.id), raw_row(database, "person", b.id)
+    assert ra["id_number"] != rb["id_number"]  # a fresh nonce every time
+    assert ra["id_number_bidx"] == rb["id_number_bidx"]
+
+
+def test_lookup_by_blind_index(session):
+    add_person(session, 1)
+    add_person(session, 2, id_number="11010119900307999X")
+    wanted = fields.blind_index_candidates(session, "person.id_number", "11010119900307999x")  # lower x
+    found = read(session, lambda: session.scalars(
+        sa.select(Person).where(Person.id_number_bidx.in_(wanted))).all())
+    assert [p.id_number for p in found] == ["11010119900307999X"]
+    by_phone = fields.blind_index_candidates(session, "person.phone", "138 1234 0001")
+    assert read(session, lambda: session.scalars(
+        sa.select(Person.name).where(Person.phone_bidx.in_(by_phone))).all()) == ["张1"]
+
+
+def test_comparing_an_encrypted_column_is_refused(session):
+    with pytest.raises(TypeError, match="盲索引"):
+        sa.select(Person).where(Person.id_number == ID)
+
+
+def load_error(session, model, pk) -> type | None:
+    """Load a row and return the exception class it raised. The exception (and with it the
+    driver cursor its traceback holds) is dropped here: SQLite keeps a statement's read
+    snapshot while any cursor object lives, and a later writer would wait on it."""
+    session.expire_all()
+    try:
+        session.get(model, pk)
+    except Exception as exc:
+        kind = type(exc)
+    else:
+        kind = None
+    session.rollback()
+    return kind
+
+
+def test_ciphertext_moved_to_another_column_or_altered_does_not_decrypt(database, session):
+    pid = add_person(session).id
+    raw = raw_row(database, "person", pid)
+    with database.engine.begin() as conn:  # an insider copies the phone ciphertext over the ID
+        conn.execute(sa.text("UPDATE person SET id_number = :v WHERE id = :id"),
+                     {"v": raw["phone"], "id": pid})
+    assert load_error(session, Person, pid) is InvalidTag
+    key_id, _, body = raw["id_number"].partition("$")
+    for bad in (f"{key_id}${body[:-4]}AAAA", f"{key_id}$!!!", f"{key_id}$QUJD", "no-separator"):
+        with database.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE person SET id_number = :v WHERE id = :id"), {"v": bad, "id": pid})
+        assert issubclass(load_error(session, Person, pid), InvalidCiphertext)
+
+
+def test_balance_tampered_in_sql_is_reported(database, session):
+    person = add_person(session)
+    account = person.account
+    assert account.row_mac.startswith("mac1-")
+    assert verify_integrity(database).ok
+    with database.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE individual_account SET balance = 99999.99 WHERE id = :id"),
+                     {"id": account.id})
+    report = verify_integrity(database)
+    assert not report.ok
+    assert [(f.table, f.key, f.reason) for f in report.findings] == [
+        ("individual_account", {"id": account.id}, "完整性校验值不匹配（数据在应用之外被修改）")]
+    # Put it back as the application would: the MAC follows every change made through it.
+    session.expire(account)
+    account.balance = Decimal("1520.83")
+    account.status = "02"
+    session.commit()
+    assert verify_integrity(database).ok
+
+
+def test_rows_swapped_or_unsealed_are_reported(database, session):
+    a, b = add_person(session, 1), add_person(session, 2)
+    with database.engine.begin() as conn:
+        macs = dict(conn.execute(sa.text("SELECT person_id, row_mac FROM individual_account")).all())
+        # Copy one account's (valid) MAC onto another: the MAC covers the account number.
+        conn.execute(sa.text("UPDATE individual_account SET row_mac = :m WHERE person_id = :p"),
+                     {"m": macs[a.id], "p": b.id})
+        conn.execute(sa.text("UPDATE param_value SET row_mac = NULL "
+                             "WHERE param_code = 'interest.rate.current_year'"))
+    report = verify_integrity(database)
+    reasons = sorted({f.reason for f in report.findings})
+    assert reasons == ["完整性校验值不匹配（数据在应用之外被修改）", "缺少完整性校验值"]
+    assert {f.table for f in report.findings} == {"individual_account", "param_value"}
+    only = verify_integrity(database, ["individual_account"])
+    assert {t.table for t in only.tables} == {"individual_account"}
+    service.prepare(database)  # the operator re-seals the migrated reference rows
+    with database.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE individual_account SET row_mac = :m WHERE person_id = :p"),
+                     {"m": macs[b.id], "p": b.id})
+    assert verify_integrity(database).ok
+
+
+def test_user_and_parameter_rows_are_sealed(database):
+    with Session(database.engine) as s:
+        macs = s.scalars(sa.select(ParamValue.row_mac)).all()
+        assert macs and all(macs)
+    with database.engine.begin() as conn:  # a DBA lowers the interest rate
+        conn.execute(sa.text("UPDATE param_value SET value = '0.001' "
+                             "WHERE param_code = 'interest.rate.current_year' AND value = '0.015'"))
+    report = verify_integrity(database, ["param_value"])
+    assert len(report.findings) == 1 and report.findings[0].table == "param_value"
+    with database.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE param_value SET value = '0.015' "
+                             "WHERE param_code = 'interest.rate.current_year' AND value = '0.001'"))
+    assert verify_integrity(database).ok
+    assert User.__integrity__ == ("username", "org_id", "password_hash", "active")
+
+
+def test_unknown_table_is_a_clear_error(database):
+    from hpf.crypto.errors import CryptoError
+
+    with pytest.raises(CryptoError, match="没有完整性保护的表"):
+        verify_integrity(database, ["nope"])
+
+
+def test_rotation_keeps_old_data_readable_then_rewrites_it(database, session):
+    ring = keys.for_engine(database.engine)
+    people = [add_person(session, n) for n in range(7)]
+    old_pii = ring.active("pii").key_id
+    report = service.rotate_keys(database, ["pii", "blind_index", "integrity"], new_keys=True, batch=3)
+    assert len(report.new_keys) == 3 and not report.refused and report.remaining == {}
+    assert report.rewritten["person.id_number"] == 7
+    new_pii = ring.active("pii").key_id
+    assert new_pii != old_pii and ring.get(old_pii).status == "retired"
+    raw = raw_row(database, "person", people[0].id)
+    assert raw["id_number"].startswith(new_pii + "$")
+    session.expire_all()
+    assert read(session, lambda: session.get(Person, people[3].id).id_number) == ID
+    assert read(session, lambda: session.scalars(sa.select(Person).where(Person.id_number_bidx.in_(
+        fields.blind_index_candidates(session, "person.id_number", ID)))).all())
+    assert verify_integrity(database).ok
+    # Nothing refers to the old keys any more: they can be destroyed.
+    assert service.references(database, old_pii) == 0
+    service.destroy_retired_key(database, old_pii)
+    with pytest.raises(KeyManagementError, match="仍在使用"):
+            service.destroy_retired_key(database, new_pii)
+
+
+def test_old_ciphertexts_stay_readable_until_rotated(database, session):
+    ring = keys.for_engine(database.engine)
+    person = add_person(session)
+    old = ring.active("pii").key_id
+    ring.rotate(["pii"])  # a new key, data not yet re-encrypted
+    session.expire_all()
+    assert read(session, lambda: session.get(Person, person.id).id_number) == ID
+    assert raw_row(database, "person", person.id)["id_number"].startswith(old + "$")
+    with pytest.raises(KeyManagementError, match="仍有"):
+            service.destroy_retired_key(database, old)
+    assert service.pending_rows(database) == {"person.id_number": 1, "person.phone": 1, "person.bank_card": 1}
+    service.rotate_keys(database, ["pii"], new_keys=False)
+    assert service.pending_rows(database) == {}
+
+
+def test_rotation_refuses_to_reseal_a_tampered_row(database, session):
+    add_person(session, 1)
+    with database.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE individual_account SET balance = 5 WHERE account_no = 'GR00000001'"))
+    report = service.rotate_keys(database, ["integrity"])
+    assert [f.reason for f in report.refused] == ["完整性校验值不匹配（数据在应用之外被修改）"]
+    assert not verify_integrity(database).ok  # still reported, not laundered by the new key
+    with database.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM individual_account WHERE account_no = 'GR00000001'"))
+
+
+def test_wrong_master_key_is_a_clear_error(database, tmp_path):
+    from hpf.config import CryptoSettings
+
+    wrong = keys.Keyring(database.engine, lambda: keys.SoftwareMasterKey(bytes(16), "测试"))
+    with pytest.raises(KeyManagementError, match="主密钥无法解开数据密钥"):
+        wrong.reload()
+    with pytest.raises(KeyManagementError, match="主密钥文件不存在"):
+        keys.load_master_key(CryptoSettings(kek_source="file", kek_file=str(tmp_path / "none")),
+                             str(tmp_path))
+    bad = tmp_path / "bad.key"
+    bad.write_text("not hex")
+    with pytest.raises(KeyManagementError, match="无效"):
+        keys.load_master_key(CryptoSettings(kek_file=str(bad)), str(tmp_path))
+    with pytest.raises(KeyManagementError, match="HPF_CRYPTO_KEK"):
+        keys.load_master_key(CryptoSettings(kek_source="env"), str(tmp_path))
+
+
+def test_rewrap_under_a_new_master_key(database, session):
+    ring = keys.for_engine(database.engine)
+    person = add_person(session)
+    old_master = ring.master
+    new_master = keys.SoftwareMasterKey(bytes(range(16)), "测试新主密钥")
+    try:
+        assert ring.rewrap(new_master) >= 3
+        fresh = keys.Keyring(database.engine, lambda: new_master)
+        fresh.reload()
+        assert {k.key_id for k in fresh.all_keys()} == {k.key_id for k in ring.all_keys()}
+        session.expire_all()
+        assert read(session, lambda: session.get(Person, person.id).id_number) == ID
+    finally:
+        ring.rewrap(old_master)
+
+
+def test_keys_are_created_once_even_when_asked_twice(database):
+    ring = keys.for_engine(database.engine)
+    assert ring.ensure() == []
+    other = keys.Keyring(database.engine, lambda: ring.master)
+    assert other.ensure() == []
+    assert {k.purpose for k in other.all_keys()} == set(keys.PURPOSES)
+
+
+def test_settings_choose_the_master_key_source(tmp_path):
+    from hpf.config import CryptoSettings
+
+    env = keys.load_master_key(CryptoSettings(kek="00112233445566778899aabbccddeeff"), str(tmp_path))
+    assert env.description == "环境变量 HPF_CRYPTO_KEK"
+    generated = keys.load_master_key(CryptoSettings(), str(tmp_path))
+    assert (tmp_path / "kek.key").stat().st_mode & 0o777 == 0o600
+    again = keys.load_master_key(CryptoSettings(), str(tmp_path))
+    assert generated.kek_id == again.kek_id != env.kek_id
+    assert dataclasses.replace(CryptoSettings(), sdf_library="").kek_source == "auto"
