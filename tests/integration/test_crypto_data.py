@@ -290,3 +290,22 @@ def test_settings_choose_the_master_key_source(tmp_path):
     again = keys.load_master_key(CryptoSettings(), str(tmp_path))
     assert generated.kek_id == again.kek_id != env.kek_id
     assert dataclasses.replace(CryptoSettings(), sdf_library="").kek_source == "auto"
+
+
+def test_a_default_filled_field_is_covered_by_the_mac(database):
+    """``active`` is left to its column default; the MAC must cover the value stored."""
+    from hpf.repositories.models import OrgUnit
+
+    keys.for_engine(database.engine).refresh_if_stale()
+    with Session(database.engine) as s:
+        org = OrgUnit(code="MAC-T", name="测试机构", kind="centre")
+        s.add(org)
+        s.flush()
+        s.add(User(username="mac-test", display_name="测试", org_id=org.id, password_hash="x"))
+        s.commit()
+    try:
+        assert verify_integrity(database, ["app_user"]).ok
+    finally:
+        with database.engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM app_user WHERE username = 'mac-test'"))
+            conn.execute(sa.text("DELETE FROM org_unit WHERE code = 'MAC-T'"))

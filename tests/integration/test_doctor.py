@@ -76,3 +76,16 @@ def test_doctor_fails_on_a_non_utf8_database(misconfigured_database, settings):
 def test_doctor_warns_about_a_generated_secret(database, settings):
     report = system.doctor(database, dataclasses.replace(settings, secret_key_generated=True))
     assert any(f.check == "secret_key" and f.level == "warning" for f in report.findings)
+
+
+def test_doctor_checks_the_crypto_provider_selftest_and_keys(database, settings, monkeypatch):
+    report = system.doctor(database, settings)
+    found = {(f.check, f.level) for f in report.findings}
+    assert {("crypto_provider", "ok"), ("crypto_selftest", "ok"), ("data_keys", "ok")} <= found
+    assert ("master_key", "warning") in found  # the settings use the evaluation key file
+    env_settings = dataclasses.replace(settings, crypto=dataclasses.replace(settings.crypto, kek=TEST_KEK))
+    assert not any(f.check == "master_key" for f in system.doctor(database, env_settings).findings)
+    monkeypatch.setenv("HPF_CRYPTO_SELFTEST_SIMULATE_FAILURE", "sm3-abc")
+    failing = system.doctor(database, settings)
+    assert failing.fatal and any(f.check == "crypto_selftest" and "sm3-abc" in f.message
+                                 for f in failing.findings)

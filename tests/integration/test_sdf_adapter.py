@@ -20,6 +20,7 @@ import threading
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from hpf.crypto.errors import DeviceError, DeviceNotConfigured, InvalidCiphertext, InvalidInput
@@ -389,3 +390,33 @@ def test_a_forked_child_opens_its_own_session(device):
     assert state == "fresh"
     assert device.is_open
     assert device.unwrap(1, bytes.fromhex(blob_hex)) == key
+
+
+def test_keyring_with_the_master_key_in_the_device(database, standin, tmp_path):
+    """End to end: settings name the SDF library; the data keys are rewrapped under the
+    device's internal KEK and everything still decrypts; a wrong KEK index is refused by
+    the key check value even though the device itself cannot tell."""
+    from hpf.config import CryptoSettings
+    from hpf.crypto import keys
+    from hpf.crypto.errors import KeyManagementError
+
+    ring = keys.for_engine(database.engine)
+    software = ring.master
+    device_settings = CryptoSettings(kek_source="sdf", sdf_library=standin, sdf_kek_index=3)
+    hsm = keys.load_master_key(device_settings, str(tmp_path))
+    assert hsm.kek_id == "sdf-3" and "密码设备" in hsm.description
+    try:
+        ring.rewrap(hsm)
+        with database.engine.connect() as conn:
+            kek_ids = {r.kek_id for r in conn.execute(sa.text("SELECT kek_id FROM crypto_key"))}
+        assert kek_ids == {"sdf-3"}
+        fresh = keys.Keyring(database.engine, lambda: keys.load_master_key(device_settings, str(tmp_path)))
+        fresh.reload()
+        assert {k.key_id: k.secret for k in fresh.all_keys()} == {k.key_id: k.secret for k in ring.all_keys()}
+        wrong = CryptoSettings(kek_source="sdf", sdf_library=standin, sdf_kek_index=4)
+        with pytest.raises(KeyManagementError, match="主密钥无法解开数据密钥"):
+            keys.Keyring(database.engine, lambda: keys.load_master_key(wrong, str(tmp_path))).reload()
+    finally:
+        ring.rewrap(software)
+    with pytest.raises(DeviceNotConfigured, match="sdf_library"):
+        keys.load_master_key(CryptoSettings(kek_source="sdf"), str(tmp_path))

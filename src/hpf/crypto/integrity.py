@@ -12,8 +12,8 @@ for every row and lists the rows that were changed behind the application's back
 The MAC covers the table name and the listed fields in a canonical text form, so a value
 moved from one row or table to another does not verify; list a business key (account
 number, voucher number + line) among the fields so that rows cannot be swapped either.
-Fields must be set by the application before the flush (not by a column default), since
-defaults are filled in after this hook runs.
+Python-side column defaults of protected fields are applied before the MAC is computed;
+server-side defaults are not visible here, so protected fields must not rely on them.
 """
 
 from __future__ import annotations
@@ -106,6 +106,25 @@ def _dialect(bind):
     return (get_bind() if get_bind else bind).dialect
 
 
+def _apply_defaults(mapper, target, fields) -> None:
+    """Column defaults are filled in after before_insert; fill the protected ones now so the
+    MAC covers the value actually stored (``active=True`` by default, say)."""
+    for name in fields:
+        column = mapper.columns.get(name)
+        default = getattr(column, "default", None)
+        if getattr(target, name) is None and default is not None and default.is_scalar:
+            setattr(target, name, default.arg)
+        elif getattr(target, name) is None and default is not None and default.is_callable:
+            setattr(target, name, default.arg(None))
+
+
+def _seal_new_instance(mapper, connection, target) -> None:
+    fields = getattr(target, "__integrity__", ())
+    if fields:
+        _apply_defaults(mapper, target, fields)
+        _seal_instance(mapper, connection, target)
+
+
 def _seal_instance(mapper, connection, target) -> None:
     fields = getattr(target, "__integrity__", ())
     if not fields:
@@ -117,7 +136,7 @@ def _seal_instance(mapper, connection, target) -> None:
 
 def install_listeners(base) -> None:
     """Seal every ``Sealed`` model on insert and update (called once for the declarative base)."""
-    event.listen(base, "before_insert", _seal_instance, propagate=True)
+    event.listen(base, "before_insert", _seal_new_instance, propagate=True)
     event.listen(base, "before_update", _seal_instance, propagate=True)
 
 
@@ -147,6 +166,7 @@ def scan(engine, model, *, batch: int = 2000, unsealed_ok: bool = False) -> Iter
     Reads in primary-key order in batches, on its own connection, so it can run against a
     live system without holding long locks."""
     keyring = keys.for_engine(engine)
+    keyring.refresh_if_stale()  # before our connection opens (SQLite: one transaction at a time)
     table = model.__table__
     pk = list(table.primary_key.columns)
     fields = model.__integrity__

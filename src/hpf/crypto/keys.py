@@ -274,11 +274,12 @@ class Keyring:
 
     def rotate(self, purposes: list[str]) -> list[str]:
         """Make a new version active for each purpose; older versions stay readable."""
-        created = [self._create(p) for p in purposes]
+        self.reload()
+        created = [self._create(p, rotating=True) for p in purposes]
         self.reload()
         return created
 
-    def _create(self, purpose_name: str) -> str:
+    def _create(self, purpose_name: str, *, rotating: bool = False, attempts: int = 3) -> str:
         from sqlalchemy.exc import IntegrityError
 
         from hpf.repositories import keys as repo
@@ -295,8 +296,10 @@ class Keyring:
                                 kek_id=self.master.kek_id, check_value=check_value(secret, key_id))
                 repo.retire_active(conn, purpose_name, key_id)
         except IntegrityError:
-            # Another node created this version at the same moment: theirs is as good.
             self.reload()
+            if rotating and attempts > 1:  # someone else took this version number: take the next
+                return self._create(purpose_name, rotating=True, attempts=attempts - 1)
+            # Another node created the first key at the same moment: theirs is as good.
             return self._active[purpose_name].key_id
         log.info("data key created: %s (%s)", key_id, purpose.algorithm)
         return key_id

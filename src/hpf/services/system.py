@@ -96,5 +96,54 @@ def doctor(database: Database, settings: Settings) -> DoctorReport:
     if settings.secret_key_generated:
         findings.append(Finding("warning", "secret_key",
                                 "未配置 HPF_SECRET_KEY，使用实例目录中自动生成的密钥 (仅限评估)"))
+    findings.extend(crypto_findings(database, settings, at_head=state.at_head))
     return DoctorReport(database.display_url, adapter.server.label, adapter.product,
                         adapter.caps.as_dict(), findings)
+
+
+def crypto_findings(database: Database, settings: Settings, *, at_head: bool) -> list[Finding]:
+    """Provider, self-test, master key and data keys: what an assessor and an operator check."""
+    import os
+    from pathlib import Path
+
+    from hpf.crypto import keys, selftest
+    from hpf.crypto.errors import CryptoError
+    from hpf.crypto.providers import active
+
+    out: list[Finding] = []
+    provider = active()
+    engines = ", ".join(f"{a.upper()}={e.name}" for a, e in provider.engines().items())
+    out.append(Finding("ok", "crypto_provider", f"密码服务提供者 {provider.name}: {engines}"))
+    for algorithm, reason in provider.fallbacks.items():
+        out.append(Finding("warning", "crypto_provider", f"{algorithm.upper()} 未使用原生实现: {reason}"))
+    failed = [r.name for r in selftest.run(provider) if not r.passed]
+    out.append(Finding("fatal", "crypto_selftest", f"密码算法自检失败: {', '.join(failed)}") if failed
+               else Finding("ok", "crypto_selftest", "密码算法自检通过 (SM2/SM3/SM4 已知答案测试)"))
+    crypto = settings.crypto
+    if crypto.kek_source in ("auto", "file") and not crypto.kek and not crypto.sdf_library:
+        path = Path(crypto.kek_file) if crypto.kek_file else Path(settings.instance_path) / "kek.key"
+        if not crypto.kek_file:
+            out.append(Finding("warning", "master_key",
+                               f"主密钥使用实例目录中的密钥文件 {path} (仅限评估；生产环境请使用"
+                               "密码设备、HPF_CRYPTO_KEK 或 crypto.kek_file)"))
+        if path.is_file() and os.stat(path).st_mode & 0o077:
+            out.append(Finding("warning", "master_key", f"主密钥文件 {path} 的权限过宽，应为 0600"))
+    if not at_head:
+        return out
+    try:
+        ring = keys.for_engine(database.engine)
+        ring.reload()
+        live = ring.all_keys()
+    except CryptoError as exc:
+        out.append(Finding("fatal", "data_keys", exc.for_operator))
+        return out
+    missing = sorted(set(keys.PURPOSES) - {k.purpose for k in live if k.status == "active"})
+    if missing:
+        out.append(Finding("fatal", "data_keys", f"缺少数据密钥 {', '.join(missing)}：请执行 hpf db upgrade"))
+    else:
+        out.append(Finding("ok", "data_keys", f"主密钥 {ring.master.kek_id} 可解开全部 {len(live)} 个数据密钥"))
+    retired = [k.key_id for k in live if k.status == "retired"]
+    if retired:
+        out.append(Finding("info", "data_keys", f"已退役但仍可解密的数据密钥: {', '.join(retired)}"
+                                                "（轮换完成后可用 hpf crypto destroy-key 销毁）"))
+    return out
