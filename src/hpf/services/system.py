@@ -141,7 +141,8 @@ def crypto_findings(database: Database, settings: Settings, *, at_head: bool) ->
     if missing:
         out.append(Finding("fatal", "data_keys", f"缺少数据密钥 {', '.join(missing)}：请执行 hpf db upgrade"))
     else:
-        out.append(Finding("ok", "data_keys", f"主密钥 {ring.master.kek_id} 可解开全部 {len(live)} 个数据密钥"))
+        out.append(Finding("ok", "data_keys",
+                           f"主密钥 {ring.master.kek_id} 可解开全部 {len(live)} 个数据密钥"))
     retired = [k.key_id for k in live if k.status == "retired"]
     if retired:
         out.append(Finding("info", "data_keys", f"已退役但仍可解密的数据密钥: {', '.join(retired)}"
