@@ -14,6 +14,10 @@ from hpf_adapters.db.base import Adapter, Finding, on_conflict_upsert
 from hpf_adapters.db.capabilities import BulkLoad, Capabilities, LockStyle, UpsertStyle
 from hpf_adapters.db.versions import ServerInfo
 
+# Execution option for connections that only read: ``engine.connect().execution_options(
+# hpf_read_only=True)``. Other databases need nothing special for it.
+READ_ONLY = "hpf_read_only"
+
 
 class SQLiteAdapter(Adapter):
     product = "sqlite"
@@ -40,6 +44,11 @@ class SQLiteAdapter(Adapter):
 
         @event.listens_for(engine, "begin")
         def _begin(conn):
+            if conn.get_execution_options().get(READ_ONLY):
+                # A declared reader (key loading, integrity scans) takes a WAL snapshot and no
+                # write lock, so it never waits for, or blocks, the writer.
+                conn.exec_driver_sql("BEGIN")
+                return
             # IMMEDIATE takes the write lock up front: a deferred transaction that reads and
             # then writes fails at once with "database is locked" when another writer is
             # active (no busy wait on lock upgrade); IMMEDIATE waits its turn instead.

@@ -254,3 +254,14 @@ def test_large_upsert_spans_chunks(database, scratch_tables, overrides):
         total = conn.scalar(sa.select(sa.func.sum(ACCOUNT.c.balance)))
     assert count == 2500
     assert total == sum(Decimal(i) for i in range(2500)) + Decimal("25.00")
+
+
+def test_a_declared_reader_does_not_wait_for_an_open_writer(database):
+    """Key loading and integrity scans read while another connection is mid-transaction
+    (on SQLite that writer holds the only write lock)."""
+    with database.engine.connect() as writer:
+        writer.execute(sa.text("UPDATE param_def SET name = name WHERE code = 'interest.rate.current_year'"))
+        with database.engine.connect().execution_options(hpf_read_only=True) as reader:
+            count = reader.execute(sa.text("SELECT COUNT(*) FROM param_def")).scalar_one()
+        assert count > 0
+        writer.rollback()

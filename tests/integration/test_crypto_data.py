@@ -309,3 +309,44 @@ def test_a_default_filled_field_is_covered_by_the_mac(database):
         with database.engine.begin() as conn:
             conn.execute(sa.text("DELETE FROM app_user WHERE username = 'mac-test'"))
             conn.execute(sa.text("DELETE FROM org_unit WHERE code = 'MAC-T'"))
+
+
+def test_unknown_key_id_is_a_clear_error(database, session):
+    from hpf.crypto.errors import UnknownKeyId
+
+    pid = add_person(session).id
+    raw = raw_row(database, "person", pid)
+    body = raw["id_number"].partition("$")[2]
+    with database.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE person SET id_number = :v WHERE id = :id"),
+                     {"v": f"pii9-abcdef${body}", "id": pid})
+    assert load_error(session, Person, pid) is UnknownKeyId
+
+
+def test_login_rehashes_an_old_password_hash_and_keeps_the_row_sealed(database):
+    from datetime import UTC, datetime
+
+    from hpf.repositories.models import OrgUnit
+    from hpf.repositories.uow import UnitOfWork
+    from hpf.security import passwords
+    from hpf.services.auth import authenticate
+
+    keys.for_engine(database.engine).refresh_if_stale()
+    with Session(database.engine) as s:
+        org = OrgUnit(code="RH-T", name="测试机构", kind="centre")
+        s.add(org)
+        s.flush()
+        s.add(User(username="rehash-test", display_name="测试", org_id=org.id, active=True,
+                   password_hash=passwords.hash_password("Old@2026", iterations=10_000)))
+        s.commit()
+    try:
+        authenticate(UnitOfWork(database), "rehash-test", "Old@2026", datetime.now(UTC))
+        with database.engine.connect() as conn:
+            stored = conn.execute(sa.text("SELECT password_hash FROM app_user WHERE username = 'rehash-test'")
+                                  ).scalar_one()
+        assert stored.startswith(f"pbkdf2_sm3${passwords.current_iterations()}$")
+        assert verify_integrity(database, ["app_user"]).ok
+    finally:
+        with database.engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM app_user WHERE username = 'rehash-test'"))
+            conn.execute(sa.text("DELETE FROM org_unit WHERE code = 'RH-T'"))

@@ -173,7 +173,7 @@ def scan(engine, model, *, batch: int = 2000, unsealed_ok: bool = False) -> Iter
     cols = [*pk, *(table.c[name] for name in fields if name not in {c.name for c in pk}), table.c.row_mac]
     report = TableReport(model.__tablename__)
     last = None
-    with engine.connect() as conn:
+    with engine.connect().execution_options(hpf_read_only=True) as conn:
         while True:
             query = sa.select(*cols).order_by(*pk).limit(batch)
             if last is not None:

@@ -234,7 +234,9 @@ class Keyring:
     def reload(self) -> None:
         from hpf.repositories import keys as repo
 
-        with self.engine.connect() as conn:
+        # A declared reader: on SQLite it must not wait for the write lock, because a key
+        # may be needed in the middle of another connection's transaction.
+        with self.engine.connect().execution_options(hpf_read_only=True) as conn:
             rows = repo.all_keys(conn)
         with self._lock:
             keys, active = {}, {}
