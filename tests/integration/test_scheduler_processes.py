@@ -57,6 +57,8 @@ def test_two_schedulers_run_each_fire_once_and_fail_over(database, tmp_path):
     try:
         holder = wait_for(lambda: database.adapter.lease_holder("scheduler"), 20, "a leader")
         procs.append(start(config, env, logs[1]))
+        wait_for(lambda: "scheduler started" in (tmp_path / "scheduler2.log").read_text(), 30,
+                 "the standby to start")
         time.sleep(6)
         leader_pid = int(holder[0].split(":")[1])
         leader = next(p for p in procs if p.pid == leader_pid)
@@ -112,6 +114,10 @@ def test_a_restarted_scheduler_catches_up_the_missed_daily_run(database, tmp_pat
         with open(tmp_path / f"catchup{attempt}.log", "w") as log:
             proc = start(config, env, log)
             try:
+                # Started (signal handlers in place, after the crypto self-test), then done.
+                started = tmp_path / f"catchup{attempt}.log"
+                wait_for(lambda: "scheduler started" in started.read_text(), 30,  # noqa: B023
+                         "the scheduler to start")
                 wait_for(lambda: purge_runs() and purge_runs()[0].status != "running", 20,
                          "the caught-up run")
                 time.sleep(1.5 if attempt else 0)

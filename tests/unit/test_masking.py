@@ -29,3 +29,27 @@ def test_masks_never_reveal_the_middle():
     card = "6222021234567891234"
     assert "02123456789" not in mask_bank_card(card)
     assert "19900307" not in mask_id_number("110101199003071234")
+
+
+def test_free_text_masking():
+    from hpf.crypto.masking import mask_text
+
+    text = "开户 110101199003071234 手机13812345678 卡 6222021234567891234 金额 1520.83 日期 20260630"
+    assert mask_text(text) == ("开户 110101********1234 手机138****5678 卡 6222 **** **** 1234 "
+                               "金额 1520.83 日期 20260630")
+    assert mask_text("no digits") == "no digits"
+
+
+def test_log_lines_are_masked():
+    import json
+    import logging
+
+    from hpf.logs import JsonFormatter, TextFormatter
+
+    record = logging.LogRecord("hpf.test", logging.INFO, __file__, 1, "person %s opened",
+                               ("11010119900307123X",), None)
+    record.request_id = "r1"
+    record.phone = "13812345678"
+    line = json.loads(JsonFormatter().format(record))
+    assert line["msg"] == "person 110101********123X opened" and line["phone"] == "138****5678"
+    assert "11010119900307123X" not in TextFormatter().format(record)

@@ -58,3 +58,19 @@ def mask_email(value: str | None) -> str:
 
 MASKERS = {"id_number": mask_id_number, "name": mask_name, "phone": mask_phone,
            "bank_card": mask_bank_card, "email": mask_email}
+
+
+# Free text (log lines): identity numbers first (18 characters, the last may be X), then
+# mainland mobiles, then 16-19 digit card numbers. Masked text holds '*' so is not re-matched.
+_ID_RE = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+_MOBILE_RE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+_CARD_RE = re.compile(r"(?<!\d)\d{16,19}(?!\d)")
+
+
+def mask_text(text: str) -> str:
+    """Mask every identity, mobile and bank-card number that appears in free text."""
+    if not text or not any(ch.isdigit() for ch in text):
+        return text
+    text = _ID_RE.sub(lambda m: mask_id_number(m.group()), text)
+    text = _MOBILE_RE.sub(lambda m: mask_phone(m.group()), text)
+    return _CARD_RE.sub(lambda m: mask_bank_card(m.group()), text)
