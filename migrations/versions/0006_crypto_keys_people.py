@@ -1,4 +1,4 @@
-"""national crypto: data keys, integrity MACs, encrypted personal data
+"""national crypto: data keys, integrity MACs, encrypted personal data, ledger
 
 Revision ID: 0006
 Revises: 0005
@@ -6,8 +6,9 @@ Create Date: 2026-11-22
 
 Adds the wrapped data-key table, a ``row_mac`` (HMAC-SM3) on staff users and parameter
 values, and the depositor and individual-account tables whose identity numbers, phones
-and bank cards are stored SM4-GCM encrypted with blind indexes. Existing rows get their
-MACs from ``hpf db upgrade`` right after the migration (the keys live outside SQL).
+and bank cards are stored SM4-GCM encrypted with blind indexes, and the ledger's voucher
+and entry tables, sealed like the balances. Existing rows get their MACs from
+``hpf db upgrade`` right after the migration (the keys live outside SQL).
 """
 
 from __future__ import annotations
@@ -84,8 +85,51 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_individual_account_person_id"), "individual_account", ["person_id"])
 
+    op.create_table(
+        "ledger_voucher",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("voucher_no", sa.String(32), nullable=False),
+        sa.Column("business_date", sa.Date(), nullable=False),
+        sa.Column("business_type", sa.String(4), nullable=False),
+        sa.Column("summary", sa.String(200), nullable=False),
+        sa.Column("reversal_of_id", sa.Integer(), nullable=True),
+        sa.Column("created_by", sa.String(64), nullable=False),
+        sa.Column("created_at", UtcDateTime(), nullable=False),
+        sa.Column("row_mac", MAC, nullable=True),
+        sa.ForeignKeyConstraint(["reversal_of_id"], ["ledger_voucher.id"],
+                                name=op.f("fk_ledger_voucher_reversal_of_id_ledger_voucher")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_voucher")),
+        sa.UniqueConstraint("voucher_no", name=op.f("uq_ledger_voucher_voucher_no")),
+        comment="记账凭证（只增不改，错账以红字冲销）",
+    )
+    op.create_index(op.f("ix_ledger_voucher_business_date"), "ledger_voucher", ["business_date"])
+    op.create_table(
+        "ledger_entry",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("voucher_id", sa.Integer(), nullable=False),
+        sa.Column("line_no", sa.Integer(), nullable=False),
+        sa.Column("subject_code", sa.String(12), nullable=False),
+        sa.Column("debit", sa.Numeric(18, 2), nullable=False),
+        sa.Column("credit", sa.Numeric(18, 2), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=True),
+        sa.Column("row_mac", MAC, nullable=True),
+        sa.CheckConstraint("debit >= 0 AND credit >= 0 AND (debit = 0 OR credit = 0)",
+                           name=op.f("ck_ledger_entry_one_side")),
+        sa.ForeignKeyConstraint(["account_id"], ["individual_account.id"],
+                                name=op.f("fk_ledger_entry_account_id_individual_account")),
+        sa.ForeignKeyConstraint(["voucher_id"], ["ledger_voucher.id"],
+                                name=op.f("fk_ledger_entry_voucher_id_ledger_voucher")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_entry")),
+        sa.UniqueConstraint("voucher_id", "line_no", name=op.f("uq_ledger_entry_voucher_id_line_no")),
+        comment="会计分录（借贷记账，带完整性校验值）",
+    )
+    op.create_index(op.f("ix_ledger_entry_account_id"), "ledger_entry", ["account_id"])
+    op.create_index(op.f("ix_ledger_entry_subject_code"), "ledger_entry", ["subject_code"])
+
 
 def downgrade() -> None:
+    op.drop_table("ledger_entry")
+    op.drop_table("ledger_voucher")
     op.drop_table("individual_account")
     op.drop_table("person")
     with op.batch_alter_table("param_value") as batch:

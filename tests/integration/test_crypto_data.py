@@ -13,7 +13,14 @@ from sqlalchemy.orm import Session
 
 from hpf.crypto import fields, keys
 from hpf.crypto.errors import InvalidCiphertext, InvalidTag, KeyManagementError
-from hpf.repositories.models import IndividualAccount, ParamValue, Person, User
+from hpf.repositories.models import (
+    IndividualAccount,
+    LedgerEntry,
+    LedgerVoucher,
+    ParamValue,
+    Person,
+    User,
+)
 from hpf.services import crypto as service
 from hpf.services.crypto import verify_integrity
 
@@ -27,6 +34,8 @@ def session(database):
         yield s
         s.rollback()
     with database.engine.begin() as conn:  # leave the shared database as found
+        conn.execute(LedgerEntry.__table__.delete())
+        conn.execute(LedgerVoucher.__table__.delete())
         conn.execute(IndividualAccount.__table__.delete())
         conn.execute(Person.__table__.delete())
 
@@ -350,3 +359,47 @@ def test_login_rehashes_an_old_password_hash_and_keeps_the_row_sealed(database):
         with database.engine.begin() as conn:
             conn.execute(sa.text("DELETE FROM app_user WHERE username = 'rehash-test'"))
             conn.execute(sa.text("DELETE FROM org_unit WHERE code = 'RH-T'"))
+
+
+def post_remittance(session, account, voucher_no="V2026110001", amount=Decimal("1520.83")):
+    """A balanced voucher as the collection module will post it: Dr 101 / Cr 201."""
+    voucher = LedgerVoucher(voucher_no=voucher_no, business_date=date(2026, 11, 20), business_type="01",
+                            summary="汇缴 2026-11", created_by="teller01")
+    session.add(voucher)
+    session.flush()
+    session.add_all([
+        LedgerEntry(voucher_id=voucher.id, line_no=1, subject_code="101", debit=amount),
+        LedgerEntry(voucher_id=voucher.id, line_no=2, subject_code="201", credit=amount,
+                    account_id=account.id),
+    ])
+    session.commit()
+    return voucher
+
+
+def test_ledger_entries_tampered_in_sql_are_reported(database, session):
+    person = add_person(session)
+    voucher = post_remittance(session, person.account)
+    assert verify_integrity(database, ["ledger_voucher", "ledger_entry"]).ok
+    with database.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE ledger_entry SET credit = 15208.30 "
+                             "WHERE voucher_id = :v AND line_no = 2"),
+                     {"v": voucher.id})
+        conn.execute(sa.text("UPDATE ledger_voucher SET business_date = :d WHERE id = :v"),
+                     {"d": date(2026, 10, 31), "v": voucher.id})
+    report = verify_integrity(database, ["ledger_voucher", "ledger_entry"])
+    assert sorted(f.table for f in report.findings) == ["ledger_entry", "ledger_voucher"]
+    assert all(f.reason == "完整性校验值不匹配（数据在应用之外被修改）" for f in report.findings)
+
+
+def test_set_based_writes_are_sealed_with_seal_rows(database, session):
+    from hpf.crypto.integrity import seal_rows
+
+    person = add_person(session)
+    voucher = post_remittance(session, person.account, "V2026110002")
+    rows = [{"voucher_id": voucher.id, "line_no": n, "subject_code": "41101",
+             "debit": Decimal("0.01") * n, "credit": Decimal("0"), "account_id": None} for n in range(3, 503)]
+    adapter = database.adapter  # detected outside the transaction (SQLite: one connection writes)
+    with database.engine.begin() as conn:
+        adapter.bulk_insert(conn, LedgerEntry.__table__, seal_rows(conn, LedgerEntry, rows))
+    report = verify_integrity(database, ["ledger_entry"])
+    assert report.ok and next(t for t in report.tables if t.table == "ledger_entry").rows == 502

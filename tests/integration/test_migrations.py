@@ -9,7 +9,8 @@ from hpf.repositories.models import metadata
 from hpf.services.crypto import upgrade_database, verify_integrity
 
 TABLES = {"hpf_lock", "hpf_sequence", "org_unit", "app_user", "param_def", "param_value",
-          "code_type", "code_item", "job_run", "crypto_key", "person", "individual_account"}
+          "code_type", "code_item", "job_run", "crypto_key", "person", "individual_account",
+          "ledger_voucher", "ledger_entry"}
 
 
 def tables(database):

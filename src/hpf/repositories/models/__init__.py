@@ -8,11 +8,13 @@ from hpf.repositories.models.base import Base, support_tables
 from hpf.repositories.models.codes import CodeItem, CodeType
 from hpf.repositories.models.crypto import CryptoKey
 from hpf.repositories.models.jobs import JobRun
+from hpf.repositories.models.ledger import LedgerEntry, LedgerVoucher
 from hpf.repositories.models.org import OrgUnit, User
 from hpf.repositories.models.params import ParamDef, ParamValue
 from hpf.repositories.models.people import IndividualAccount, Person
 
 metadata = Base.metadata
 
-__all__ = ["Base", "CodeItem", "CodeType", "CryptoKey", "IndividualAccount", "JobRun", "OrgUnit",
+__all__ = ["Base", "CodeItem", "CodeType", "CryptoKey", "IndividualAccount", "JobRun", "LedgerEntry",
+           "LedgerVoucher", "OrgUnit",
            "ParamDef", "ParamValue", "Person", "User", "metadata", "support_tables"]
