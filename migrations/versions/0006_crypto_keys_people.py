@@ -61,6 +61,7 @@ def upgrade() -> None:
         sa.Column("phone_bidx", BIDX, nullable=True),
         sa.Column("bank_card", sa.String(233), nullable=True),
         sa.Column("created_at", UtcDateTime(), nullable=False),
+        sa.Column("row_mac", MAC, nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_person")),
         comment="个人基本信息（证件号、手机号、银行卡号加密存储）",
     )

@@ -140,3 +140,26 @@ def test_server_and_scheduler_refuse_to_start_when_the_selftest_fails(tmp_path, 
 def test_unknown_provider_is_a_configuration_error(tmp_path):
     result = _hpf(["crypto", "selftest"], tmp_path, HPF_CRYPTO_PROVIDER="fastest")
     assert result.returncode == 2 and "crypto.provider" in result.stderr
+
+
+def test_serve_refuses_to_start_with_the_wrong_master_key(tmp_path):
+    right, wrong = "00112233445566778899aabbccddeeff", "ffeeddccbbaa99887766554433221100"
+    assert _hpf(["db", "upgrade"], tmp_path, HPF_CRYPTO_KEK=right).returncode == 0
+    result = _hpf(["serve", "--bind", "127.0.0.1:0"], tmp_path, HPF_CRYPTO_KEK=wrong)
+    assert result.returncode == 1
+    assert "主密钥无法解开数据密钥" in result.stderr and "ffeeddcc" not in result.stderr + result.stdout
+
+
+def test_reseal_an_approved_correction(run, db_file):
+    assert run("db", "upgrade").exit_code == 0
+    with sqlite3.connect(db_file) as conn:
+        row_id = conn.execute("SELECT id FROM param_value WHERE param_code = 'interest.rate.current_year' "
+                              "AND value = '0.015'").fetchone()[0]
+        conn.execute("UPDATE param_value SET source = source WHERE id = ?", (row_id,))
+        conn.execute("UPDATE param_value SET value = '0.0150' WHERE id = ?", (row_id,))
+    assert run("crypto", "verify-integrity").exit_code == 1
+    missing_reason = run("crypto", "reseal", "param_value", str(row_id))
+    assert missing_reason.exit_code == 2 and "--reason" in missing_reason.output
+    done = run("crypto", "reseal", "param_value", str(row_id), "--reason", "工单 2026-118")
+    assert done.exit_code == 0 and "已重新签发" in done.output
+    assert run("crypto", "verify-integrity").exit_code == 0

@@ -12,7 +12,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from hpf.crypto import fields, keys
-from hpf.crypto.errors import InvalidCiphertext, InvalidTag, KeyManagementError
+from hpf.crypto.errors import (
+    CryptoError,
+    IntegrityViolation,
+    InvalidCiphertext,
+    InvalidTag,
+    KeyManagementError,
+    StoredDataInvalid,
+)
 from hpf.repositories.models import (
     IndividualAccount,
     LedgerEntry,
@@ -106,14 +113,13 @@ def test_comparing_an_encrypted_column_is_refused(session):
 
 
 def load_error(session, model, pk) -> type | None:
-    """Load a row and return the exception class it raised. The exception (and with it the
-    driver cursor its traceback holds) is dropped here: SQLite keeps a statement's read
-    snapshot while any cursor object lives, and a later writer would wait on it."""
+    """Load a row; return the class of the cause when it raised StoredDataInvalid (the
+    error a request sees: the stored data, not the client, is at fault)."""
     session.expire_all()
     try:
         session.get(model, pk)
-    except Exception as exc:
-        kind = type(exc)
+    except StoredDataInvalid as exc:
+        kind = type(exc.__cause__)
     else:
         kind = None
     session.rollback()
@@ -134,6 +140,18 @@ def test_ciphertext_moved_to_another_column_or_altered_does_not_decrypt(database
         assert issubclass(load_error(session, Person, pid), InvalidCiphertext)
 
 
+def refused(session) -> type | None:
+    """Commit; return the class of what it raised (the exception is dropped here)."""
+    try:
+        session.commit()
+    except Exception as exc:
+        kind = type(exc)
+    else:
+        kind = None
+    session.rollback()
+    return kind
+
+
 def test_balance_tampered_in_sql_is_reported(database, session):
     person = add_person(session)
     account = person.account
@@ -146,12 +164,38 @@ def test_balance_tampered_in_sql_is_reported(database, session):
     assert not report.ok
     assert [(f.table, f.key, f.reason) for f in report.findings] == [
         ("individual_account", {"id": account.id}, "完整性校验值不匹配（数据在应用之外被修改）")]
-    # Put it back as the application would: the MAC follows every change made through it.
+    # Business on the tampered row is refused: re-sealing it would bless the change.
+    account_id = account.id
     session.expire(account)
-    account.balance = Decimal("1520.83")
+    account.status = "02"
+    assert refused(session) is IntegrityViolation
+    # The remedy: restore the true value (from the backup or the audit trail) ...
+    with database.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE individual_account SET balance = 1520.83 WHERE id = :id"),
+                     {"id": account_id})
+    assert verify_integrity(database).ok
+    # ... after which business goes on, and the MAC follows every change made through it.
+    account = read(session, lambda: session.get(IndividualAccount, account_id))
+    account.balance = Decimal("1600.00")
     account.status = "02"
     session.commit()
     assert verify_integrity(database).ok
+
+
+def test_an_approved_correction_is_resealed_explicitly(database, session):
+    account_id = add_person(session).account.id
+    with database.engine.begin() as conn:  # an authorised emergency fix made in SQL
+        conn.execute(sa.text("UPDATE individual_account SET balance = 1500.00 WHERE id = :id"),
+                     {"id": account_id})
+    assert not verify_integrity(database).ok
+    service.reseal_row(database, "individual_account", account_id, reason="工单 2026-118 核准")
+    assert verify_integrity(database).ok
+    with pytest.raises(CryptoError, match="没有完整性保护的表"):
+        service.reseal_row(database, "person_x", 1, reason="x")
+    with pytest.raises(CryptoError, match="不存在"):
+        service.reseal_row(database, "individual_account", 987654, reason="x")
+    with pytest.raises(CryptoError, match="原因"):
+        service.reseal_row(database, "individual_account", account_id, reason=" ")
 
 
 def test_rows_swapped_or_unsealed_are_reported(database, session):
@@ -193,8 +237,6 @@ def test_user_and_parameter_rows_are_sealed(database):
 
 
 def test_unknown_table_is_a_clear_error(database):
-    from hpf.crypto.errors import CryptoError
-
     with pytest.raises(CryptoError, match="没有完整性保护的表"):
         verify_integrity(database, ["nope"])
 
@@ -403,3 +445,33 @@ def test_set_based_writes_are_sealed_with_seal_rows(database, session):
         adapter.bulk_insert(conn, LedgerEntry.__table__, seal_rows(conn, LedgerEntry, rows))
     report = verify_integrity(database, ["ledger_entry"])
     assert report.ok and next(t for t in report.tables if t.table == "ledger_entry").rows == 502
+
+
+def test_a_password_hash_swapped_in_sql_does_not_let_anyone_in(database):
+    from datetime import UTC, datetime
+
+    from hpf.repositories.models import OrgUnit
+    from hpf.repositories.uow import UnitOfWork
+    from hpf.security import passwords
+    from hpf.services.auth import authenticate
+
+    keys.for_engine(database.engine).refresh_if_stale()
+    with Session(database.engine) as s:
+        org = OrgUnit(code="SW-T", name="测试机构", kind="centre")
+        s.add(org)
+        s.flush()
+        s.add(User(username="swap-test", display_name="测试", org_id=org.id, active=True,
+                   password_hash=passwords.hash_password("Good@2026", iterations=10_000)))
+        s.commit()
+    try:
+        with database.engine.begin() as conn:  # an insider plants a hash of a password they know
+            conn.execute(sa.text("UPDATE app_user SET password_hash = :h WHERE username = 'swap-test'"),
+                         {"h": passwords.hash_password("Evil@2026", iterations=10_000)})
+        with pytest.raises(IntegrityViolation):
+            authenticate(UnitOfWork(database), "swap-test", "Evil@2026", datetime.now(UTC))
+        findings = verify_integrity(database, ["app_user"]).findings
+        assert [f.reason for f in findings] == ["完整性校验值不匹配（数据在应用之外被修改）"]
+    finally:
+        with database.engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM app_user WHERE username = 'swap-test'"))
+            conn.execute(sa.text("DELETE FROM org_unit WHERE code = 'SW-T'"))

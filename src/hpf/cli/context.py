@@ -12,6 +12,7 @@ from hpf.domain.errors import ServiceUnavailable
 from hpf.logs import configure_logging
 from hpf.repositories import schema
 from hpf.repositories.database import open_app_database
+from hpf.services import crypto as crypto_service
 from hpf_adapters.db import Database
 
 
@@ -50,3 +51,5 @@ class CliState:
             raise ServiceUnavailable(
                 f"数据库结构版本 {state.current or '空'} 落后于程序版本 {state.head}，拒绝启动；"
                 "请先执行: hpf db upgrade", code="schema_out_of_date")
+        # A wrong master key fails here, once and clearly, not on every request later.
+        crypto_service.check_keys(self.database)

@@ -85,7 +85,7 @@ def report_cmd(state: CliState, as_json: bool, no_keys: bool) -> None:
     for alg, e in p["engines"].items():
         click.echo(f"  {alg.upper()}: {e['engine']} — {e['library']}")
     for alg, why in p["fallbacks"].items():
-        click.echo(f"  ! {alg.upper()} 使用参考实现: {why}")
+        click.echo(f"  ! {alg.upper()} 未使用 OpenSSL 实现，改用 {p['engines'][alg]['engine']}: {why}")
     click.echo("算法:")
     for a in data["algorithms"]:
         size = a.get("key_bits") or a.get("digest_bits")
@@ -126,6 +126,19 @@ def verify_integrity(state: CliState, tables: tuple[str, ...], as_json: bool) ->
         raise SystemExit(1)
 
 
+@crypto.command("reseal")
+@click.argument("table")
+@click.argument("row_id", type=int)
+@click.option("--reason", required=True, help="核准依据，如工单号（记入日志）")
+@click.pass_obj
+def reseal(state: CliState, table: str, row_id: int, reason: str) -> None:
+    """经核查确认在系统外所做的修改（如核准的紧急修数）后，为该行重新签发完整性校验值"""
+    state.settings  # noqa: B018
+    selftest.require()
+    service.reseal_row(state.connected(), table, row_id, reason=reason)
+    click.echo(f"{table} id={row_id} 已重新签发完整性校验值（原因：{reason.strip()}）")
+
+
 @crypto.command("rotate-keys")
 @click.option("--purpose", "purposes", multiple=True, type=click.Choice(service.ROTATABLE),
               help="只轮换指定用途的数据密钥（可重复；默认全部）")
@@ -134,6 +147,8 @@ def verify_integrity(state: CliState, tables: tuple[str, ...], as_json: bool) ->
 @click.pass_obj
 def rotate_keys(state: CliState, purposes: tuple[str, ...], resume: bool, batch: int | None) -> None:
     """生成新版本数据密钥并分批重新加密/重建索引/重签校验值（系统可照常运行）"""
+    state.settings  # noqa: B018 - activates the configured provider
+    selftest.require()
     result = service.rotate_keys(state.connected(), list(purposes) or list(service.ROTATABLE),
                                  new_keys=not resume,
                                  batch=batch or state.settings.crypto.rotate_batch_size,
@@ -146,8 +161,11 @@ def rotate_keys(state: CliState, purposes: tuple[str, ...], resume: bool, batch:
         key = ", ".join(f"{k}={v}" for k, v in f.key.items())
         click.echo(f"  ✗ 未改写 {f.table} [{key}]: {f.reason}")
     if result.remaining:
-        click.echo("仍由旧密钥保护（其他节点刷新密钥后再执行 --resume）: "
-                   + ", ".join(f"{k}={v}" for k, v in result.remaining.items()))
+        click.echo("仍由旧密钥保护: " + ", ".join(f"{k}={v}" for k, v in result.remaining.items()))
+        if result.refused:
+            click.echo("其中未改写的行完整性校验失败或无法解密：请先用 hpf crypto verify-integrity 核查处理")
+        else:
+            click.echo("可能是其他节点尚未刷新密钥时写入的：稍后执行 hpf crypto rotate-keys --resume")
     else:
         click.echo("全部数据已由当前密钥保护；旧密钥可用 hpf crypto destroy-key 销毁")
     if result.refused:
@@ -192,6 +210,7 @@ def rewrap(state: CliState, to_source: str, to_file: str) -> None:
     import dataclasses
 
     settings = state.settings.crypto
+    selftest.require()
     target = dataclasses.replace(settings, kek_source=to_source, kek_file=to_file or settings.kek_file)
     new_master = keys.load_master_key(target, state.settings.instance_path)
     ring = service.keyring(state.connected())

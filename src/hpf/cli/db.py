@@ -8,6 +8,7 @@ import logging
 import click
 
 from hpf.cli.context import CliState
+from hpf.crypto import selftest
 from hpf.repositories import schema
 from hpf.services import crypto as crypto_service
 from hpf.services import system
@@ -26,6 +27,7 @@ def db() -> None:
 def upgrade(state: CliState, revision: str) -> None:
     """升级数据库结构到 REVISION (默认 head)"""
     logging.getLogger("alembic.runtime.migration").setLevel(logging.INFO)
+    selftest.require()  # keys are about to be generated and rows sealed: prove the crypto first
     result, done = crypto_service.upgrade_database(state.connected(), revision,
                                                    batch=state.settings.crypto.rotate_batch_size)
     click.echo(f"数据库 {state.database.display_url} 结构版本: {result.current} (最新 {result.head})")

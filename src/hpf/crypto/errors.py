@@ -91,3 +91,20 @@ class DeviceError(KeyManagementError):
 
     code = "crypto_device_error"
     message = "密码设备调用失败"
+
+
+class IntegrityViolation(CryptoError):
+    """A sealed row's MAC does not match its stored fields: it was changed outside the
+    application. The application refuses to build on it (and so never re-seals it)."""
+
+    code = "crypto_integrity_violation"
+    status = 409
+    message = "数据完整性校验失败：该记录在系统之外被修改，已拒绝处理，请联系系统管理员核查"
+
+
+class StoredDataInvalid(CryptoError):
+    """A stored encrypted field does not decrypt: the database, not the request, is at fault."""
+
+    code = "crypto_stored_data_invalid"
+    status = 500
+    message = "存储的加密数据无法解密（数据被篡改或密钥不匹配），请联系系统管理员"

@@ -24,7 +24,7 @@ from sqlalchemy import event
 from sqlalchemy.types import TypeDecorator
 
 from hpf.crypto import core, keys
-from hpf.crypto.errors import InvalidCiphertext, InvalidInput
+from hpf.crypto.errors import InvalidCiphertext, InvalidInput, StoredDataInvalid, UnknownKeyId
 
 SEPARATOR = "$"
 BLIND_INDEX_BYTES = 16
@@ -92,7 +92,12 @@ class EncryptedString(TypeDecorator):
     def process_result_value(self, value, dialect):
         if value is None:
             return None
-        return decrypt_text(keys.for_dialect(dialect), self.context, value)
+        try:
+            return decrypt_text(keys.for_dialect(dialect), self.context, value)
+        except (InvalidCiphertext, UnknownKeyId) as exc:
+            # The stored row, not the request, is at fault: a 500-class error naming the
+            # cause for operators; the specific class stays available as __cause__.
+            raise StoredDataInvalid(internal=f"{self.context}: {type(exc).__name__}") from exc
 
 
 # ---------------------------------------------------------------- blind indexes

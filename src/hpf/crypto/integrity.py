@@ -7,7 +7,9 @@ A model opts in by naming its protected fields and carrying a ``row_mac`` column
 
 The MAC is written with every change made through the application (ORM flushes, and
 ``seal_rows`` for set-based Core writes); ``hpf crypto verify-integrity`` recomputes it
-for every row and lists the rows that were changed behind the application's back.
+for every row and lists the rows that were changed behind the application's back. An ORM
+update first checks the row as loaded and refuses (IntegrityViolation) when it does not
+verify, so a tampered row is never re-sealed by ordinary business.
 
 The MAC covers the table name and the listed fields in a canonical text form, so a value
 moved from one row or table to another does not verify; list a business key (account
@@ -30,7 +32,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hpf.crypto import core, keys
-from hpf.crypto.errors import UnknownKeyId
+from hpf.crypto.errors import IntegrityViolation, UnknownKeyId
 
 SEPARATOR = "$"
 MAC_LENGTH = 24 + 1 + 64
@@ -134,10 +136,58 @@ def _seal_instance(mapper, connection, target) -> None:
     target.row_mac = compute(key, target.__tablename__, fields, values)
 
 
+def committed_values(target, fields, connection=None) -> tuple[dict[str, Any], str | None]:
+    """The fields and MAC as stored, before this session changed them: from the attribute
+    history, or (when a field was overwritten without its old value ever being loaded) from
+    the row itself through ``connection``."""
+    state = sa.inspect(target)
+    out, missing = {}, False
+    for name in (*fields, "row_mac"):
+        history = state.attrs[name].load_history()
+        if history.deleted:
+            out[name] = history.deleted[0]
+        elif history.unchanged:
+            out[name] = history.unchanged[0]
+        else:
+            missing = True
+    if missing and connection is not None and state.identity is not None:
+        table = type(target).__table__
+        pk = list(table.primary_key.columns)
+        row = connection.execute(
+            sa.select(*(table.c[n] for n in (*fields, "row_mac")))
+            .where(*(c == v for c, v in zip(pk, state.identity, strict=True)))).mappings().first()
+        out = dict(row) if row else {}
+    return out, out.pop("row_mac", None)
+
+
+def check_instance(keyring: keys.Keyring, target, connection=None) -> str | None:
+    """None when the row as stored verifies, else the reason (see ``check``)."""
+    fields = target.__integrity__
+    values, mac = committed_values(target, fields, connection)
+    return check(keyring, target.__tablename__, fields, values, mac)
+
+
+def require_intact(keyring: keys.Keyring, target, connection=None) -> None:
+    """Raise IntegrityViolation when the stored row was changed outside the application."""
+    reason = check_instance(keyring, target, connection)
+    if reason:
+        raise IntegrityViolation(internal=f"{target.__tablename__} {sa.inspect(target).identity}: {reason}")
+
+
+def _reseal_checked(mapper, connection, target) -> None:
+    """Before an update: the row as loaded must still verify. Re-sealing a row changed in
+    SQL would make the change look legitimate, so the update is refused instead."""
+    fields = getattr(target, "__integrity__", ())
+    if not fields:
+        return
+    require_intact(keys.for_dialect(connection.dialect), target, connection)
+    _seal_instance(mapper, connection, target)
+
+
 def install_listeners(base) -> None:
     """Seal every ``Sealed`` model on insert and update (called once for the declarative base)."""
     event.listen(base, "before_insert", _seal_new_instance, propagate=True)
-    event.listen(base, "before_update", _seal_instance, propagate=True)
+    event.listen(base, "before_update", _reseal_checked, propagate=True)
 
 
 def sealed_models(base) -> list[type]:

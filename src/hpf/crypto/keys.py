@@ -141,6 +141,8 @@ def load_master_key(crypto_settings, instance_path: str) -> MasterKey:
         text = path.read_text(encoding="ascii")
     except (OSError, UnicodeDecodeError) as exc:
         raise KeyManagementError(f"无法读取主密钥文件 {path}：{exc}") from None
+    if path.stat().st_mode & 0o077:
+        log.warning("master key file %s is readable by group or others: chmod 600 it", path)
     return SoftwareMasterKey(parse_hex_key(text, f"主密钥文件 {path}"), f"密钥文件 {path}")
 
 
@@ -216,8 +218,8 @@ class Keyring:
 
     def _maybe_refresh(self) -> None:
         # Inside a transaction only a first load happens here; periodic refreshes run at
-        # the start of a unit of work (refresh_if_stale), never mid-transaction, because on
-        # SQLite a second connection would wait for the writer that is waiting for us.
+        # the start of a unit of work (refresh_if_stale), so a request does not pay for a
+        # key query in the middle of its work.
         if self._loaded_at is None:
             self.reload()
 

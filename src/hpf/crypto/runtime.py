@@ -22,6 +22,6 @@ def start(crypto_settings, *, self_test: bool = True) -> Provider:
             log.info("crypto self-test passed: provider=%s checks=%d engines=%s", provider.name,
                      len(results), ",".join(e.name for e in provider.engines().values()))
     for algorithm, reason in provider.fallbacks.items():
-        log.warning("crypto provider %s: %s runs on the reference engine (%s)",
-                    provider.name, algorithm.upper(), reason)
+        log.warning("crypto provider %s: %s runs on %s, not the OpenSSL engine (%s)",
+                    provider.name, algorithm.upper(), provider.engines()[algorithm].name, reason)
     return provider

@@ -142,6 +142,8 @@ class SM2PublicKey:
             k = _k or _random_scalar()
             c1 = engine.sm2.mul_base(k)
             shared = engine.sm2.mul(k, self.point)
+            if c1 is None or shared is None:  # impossible for k in [1, n-1] and a valid key
+                raise InvalidPublicKey()
             x2, y2 = _i2b(shared[0]), _i2b(shared[1])
             t = sm3_kdf(x2 + y2, len(plaintext), provider=engine)
             if any(t):

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from hpf.crypto import integrity, keys
+from hpf.crypto.errors import IntegrityViolation
 from hpf.domain.errors import Unauthorized
 from hpf.repositories.uow import UnitOfWork
 from hpf.security.passwords import hash_password, needs_rehash, verify_password
+
+log = logging.getLogger("hpf.auth")
 
 
 class BadCredentials(Unauthorized):
@@ -28,6 +33,12 @@ def authenticate(uow: UnitOfWork, username: str, password: str, now: datetime) -
     """Check a username and password; on success record the login time."""
     with uow:
         user = uow.users.by_username(username.strip())
+        if user is not None:
+            # A password hash swapped in SQL must not let anyone in (访问控制信息完整性).
+            reason = integrity.check_instance(keys.for_engine(uow.database.engine), user)
+            if reason:
+                log.error("login refused: app_user %s fails its integrity check (%s)", user.id, reason)
+                raise IntegrityViolation()
         ok = verify_password(password, user.password_hash if user else None)
         if not ok or user is None or not user.active:
             raise BadCredentials()

@@ -25,27 +25,42 @@ def keyring(database: Database) -> keys.Keyring:
     return keys.for_engine(database.engine)
 
 
+def check_keys(database: Database) -> keys.Keyring:
+    """Before serving: the master key opens every data key and each purpose has an active
+    one. Raises KeyManagementError (a clear message) otherwise."""
+    ring = keyring(database)
+    ring.reload()
+    missing = sorted(set(keys.PURPOSES) - {k.purpose for k in ring.all_keys() if k.status == "active"})
+    if missing:
+        raise KeyManagementError(f"缺少数据密钥（{', '.join(missing)}）：请先执行 hpf db upgrade")
+    return ring
+
+
 def upgrade_database(database: Database, revision: str = "head", *, batch: int = 500):
     """Migrate the schema and, once at head, make keys and seal migrated rows (the one
     install/upgrade step operators, the demo and the tests all use)."""
     from hpf.repositories import schema
 
+    before = schema.state(database).current
     result = schema.upgrade(database, revision)
-    prepared = prepare(database, batch=batch) if result.current == result.head else None
-    return result, prepared
+    if result.current != result.head:
+        return result, None
+    # Seal rows only when this call actually migrated: at any other time a row without a
+    # MAC is a finding for verify-integrity, not something to bless.
+    return result, prepare(database, batch=batch, seal=before != result.current)
 
 
-def prepare(database: Database, *, batch: int = 500) -> dict[str, int]:
-    """After a migration: make sure every data key exists and every sealed row has a MAC.
+def prepare(database: Database, *, batch: int = 500, seal: bool = True) -> dict[str, int]:
+    """After a migration: make sure every data key exists and seal the rows it wrote.
 
     Rows written by migrations (reference data) cannot be sealed in SQL, since the keys
-    live outside the database; this is the one place that seals rows without a MAC, and it
-    runs only on the operator's ``hpf db upgrade`` (rows without a MAC found later are
-    reported by ``verify-integrity``, not silently sealed)."""
+    live outside the database; this is the one place that seals rows without a MAC, and
+    ``upgrade_database`` calls it with ``seal`` only when migrations ran in that call."""
     created = keyring(database).ensure()
     sealed = 0
-    for model in integrity.sealed_models(Base):
-        sealed += _seal_unsealed(database, model, batch)
+    if seal:
+        for model in integrity.sealed_models(Base):
+            sealed += _seal_unsealed(database, model, batch)
     return {"keys_created": len(created), "rows_sealed": sealed}
 
 
@@ -103,6 +118,29 @@ def verify_integrity(database: Database, tables: list[str] | None = None, *,
     return report
 
 
+def reseal_row(database: Database, table: str, pk: int, *, reason: str) -> str:
+    """Seal one row's current values after a person has reviewed a change made outside the
+    application (an approved emergency fix). Logged as a warning with the reason; the
+    audit trail records it when the identity module lands."""
+    if not reason.strip():
+        raise CryptoError("重新签发完整性校验值必须说明原因（如核准工单号）", code="crypto_reason_required")
+    models = {m.__tablename__: m for m in integrity.sealed_models(Base)}
+    model = models.get(table)
+    if model is None:
+        raise CryptoError(f"没有完整性保护的表：{table}（可选：{', '.join(sorted(models))}）",
+                          code="crypto_unknown_table")
+    t = model.__table__
+    key = keyring(database).active("integrity")
+    with database.engine.begin() as conn:
+        row = conn.execute(sa.select(t).where(t.c.id == pk)).mappings().first()
+        if row is None:
+            raise CryptoError(f"{table} 中不存在 id={pk} 的记录", code="not_found")
+        mac = integrity.compute(key, model.__tablename__, model.__integrity__, row)
+        conn.execute(t.update().where(t.c.id == pk).values(row_mac=mac))
+    log.warning("row resealed by operator: %s id=%s reason=%s", table, pk, reason.strip())
+    return mac
+
+
 # ---------------------------------------------------------------- rotation
 
 @dataclass
@@ -133,7 +171,7 @@ def rotate_keys(database: Database, purposes: list[str], *, new_keys: bool = Tru
     say = progress or (lambda _msg: None)
     for purpose in purposes:
         active = ring.active(purpose)
-        for label, job in _rotation_jobs(database, purpose, active, report):
+        for label, job in _rotation_jobs(database, purpose, active, report, batch):
             count = 0
             for n in job():
                 count += n
@@ -143,21 +181,23 @@ def rotate_keys(database: Database, purposes: list[str], *, new_keys: bool = Tru
     return report
 
 
-def _rotation_jobs(database, purpose, active, report) -> Iterator[tuple[str, Callable[[], Iterator[int]]]]:
+def _rotation_jobs(database, purpose, active, report,
+                   batch: int) -> Iterator[tuple[str, Callable[[], Iterator[int]]]]:
     if purpose == "pii":
         for model, attr, ctype in fields.encrypted_columns(Base):
             column = model.__table__.c[attr]
             yield (f"{model.__tablename__}.{attr}",
-                   lambda c=column, t=ctype: _reencrypt(database, c, t, active, report))
+                   lambda c=column, t=ctype: _reencrypt(database, c, t, active, report, batch))
     elif purpose == "blind_index":
         for model, index_col, source, context in fields.blind_index_specs(Base):
             table = model.__table__
             yield (f"{table.name}.{index_col}",
                    lambda t=table, i=index_col, s=source, c=context:
-                   _reindex(database, t, i, s, c, active, report))
+                   _reindex(database, t, i, s, c, active, report, batch))
     elif purpose == "integrity":
         for model in integrity.sealed_models(Base):
-            yield f"{model.__tablename__}.row_mac", lambda m=model: _reseal(database, m, active, report)
+            yield (f"{model.__tablename__}.row_mac",
+                   lambda m=model: _reseal(database, m, active, report, batch))
 
 
 def _raw(column) -> sa.ColumnElement:
@@ -198,10 +238,10 @@ def _unreadable(report, table, pk, row, skipped, exc: CryptoError) -> None:
                                             f"无法解密，未改写（{exc.message}）"))
 
 
-def _reencrypt(database, column, ctype, active, report) -> Iterator[int]:
+def _reencrypt(database, column, ctype, active, report, batch) -> Iterator[int]:
     ring = keyring(database)
     table, pk = column.table, _pk(column.table)
-    for rows, skipped in _batches(database, table, column, active):
+    for rows, skipped in _batches(database, table, column, active, batch):
         done = 0
         with database.engine.begin() as conn:
             for row in rows:
@@ -218,11 +258,11 @@ def _reencrypt(database, column, ctype, active, report) -> Iterator[int]:
         yield done
 
 
-def _reindex(database, table, index_col, source, context, active, report) -> Iterator[int]:
+def _reindex(database, table, index_col, source, context, active, report, batch) -> Iterator[int]:
     ring = keyring(database)
     pk, column = _pk(table), table.c[index_col]
     src = table.c[source]
-    for rows, skipped in _batches(database, table, column, active, extra=(_raw(src).label("src"),)):
+    for rows, skipped in _batches(database, table, column, active, batch, extra=(_raw(src).label("src"),)):
         done = 0
         with database.engine.begin() as conn:
             for row in rows:
@@ -238,12 +278,12 @@ def _reindex(database, table, index_col, source, context, active, report) -> Ite
         yield done
 
 
-def _reseal(database, model, active, report) -> Iterator[int]:
+def _reseal(database, model, active, report, batch) -> Iterator[int]:
     ring = keyring(database)
     table = model.__table__
     pk, fields_ = _pk(table), model.__integrity__
     cols = [table.c[name] for name in fields_ if name not in {c.name for c in pk}]
-    for rows, skipped in _batches(database, table, table.c.row_mac, active, extra=cols):
+    for rows, skipped in _batches(database, table, table.c.row_mac, active, batch, extra=cols):
         done = 0
         with database.engine.begin() as conn:
             for row in rows:

@@ -20,9 +20,12 @@ from hpf.crypto.integrity import Sealed
 from hpf.repositories.models.base import Base, utcnow
 
 
-class Person(Base):
+class Person(Sealed, Base):
     __tablename__ = "person"
     __table_args__ = ({"comment": "个人基本信息（证件号、手机号、银行卡号加密存储）"},)
+    # Over the plaintexts: a ciphertext moved from one person's row to another's (GCM's
+    # associated data names the column, not the row) no longer matches this MAC.
+    __integrity__ = ("name", "id_type", "id_number", "phone", "bank_card")
     __blind_indexes__: ClassVar = {
         "id_number_bidx": ("id_number", "person.id_number"),
         "phone_bidx": ("phone", "person.phone"),
