@@ -71,3 +71,27 @@ def test_graceful_reload_keeps_serving(tmp_path, start_server):
         time.sleep(0.2)
     assert requests.get(server.base + "/readyz").status_code == 200
     assert server.stop() == 0
+
+
+def test_the_product_runs_without_any_native_crypto(tmp_path, start_server):
+    """HPF_CRYPTO_PROVIDER=portable: no cryptography wheel, no libcrypto via ctypes (what a
+    bare Loongson install has). It serves, signs staff in and seals what it writes."""
+    from click.testing import CliRunner
+
+    from hpf.cli import cli
+
+    env = {"HPF_DATABASE_URL": "",  # the demo's SQLite file in the instance folder
+           "HPF_INSTANCE_PATH": str(tmp_path / "instance"), "HPF_CRYPTO_PROVIDER": "portable"}
+    runner = CliRunner()
+    assert runner.invoke(cli, ["demo", "--no-serve"], env=env).exit_code == 0
+    report = runner.invoke(cli, ["crypto", "report", "--json"], env=env)
+    assert json.loads(report.output)["provider"]["engines"]["sm4"]["engine"] == "gmssl-sm4"
+    server = start_server("serve", "--workers", "1", env=env)
+    http = requests.Session()
+    login = http.post(server.base + "/api/v1/session", json={"username": "teller01", "password": "Demo@2026"})
+    assert login.status_code == 200
+    added = http.post(server.base + "/api/v1/parameters/job.history_retention_days/values",
+                      json={"value": "450", "effective_from": "2099-01-01", "source": "portable"})
+    assert added.status_code == 201, added.text
+    assert server.stop() == 0
+    assert runner.invoke(cli, ["crypto", "verify-integrity"], env=env).exit_code == 0
