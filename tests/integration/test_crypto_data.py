@@ -3,6 +3,7 @@ every database."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from datetime import date
 from decimal import Decimal
@@ -74,6 +75,27 @@ def read(session, fn):
 def raw_row(database, table, pk):
     with database.engine.connect() as conn:
         return conn.execute(sa.text(f"SELECT * FROM {table} WHERE id = :id"), {"id": pk}).mappings().one()
+
+
+@contextlib.contextmanager
+def staff_user(database, username, **fields):
+    """A staff user (and its organisation) created through the ORM, removed afterwards."""
+    from hpf.repositories.models import OrgUnit
+
+    keys.for_engine(database.engine).refresh_if_stale()
+    code = username[:16].upper()
+    with Session(database.engine) as s:
+        org = OrgUnit(code=code, name="测试机构", kind="centre")
+        s.add(org)
+        s.flush()
+        s.add(User(username=username, display_name="测试", org_id=org.id, **fields))
+        s.commit()
+    try:
+        yield
+    finally:
+        with database.engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM app_user WHERE username = :u"), {"u": username})
+            conn.execute(sa.text("DELETE FROM org_unit WHERE code = :c"), {"c": code})
 
 
 def test_personal_data_is_ciphertext_in_the_database(database, session):
@@ -345,21 +367,8 @@ def test_settings_choose_the_master_key_source(tmp_path):
 
 def test_a_default_filled_field_is_covered_by_the_mac(database):
     """``active`` is left to its column default; the MAC must cover the value stored."""
-    from hpf.repositories.models import OrgUnit
-
-    keys.for_engine(database.engine).refresh_if_stale()
-    with Session(database.engine) as s:
-        org = OrgUnit(code="MAC-T", name="测试机构", kind="centre")
-        s.add(org)
-        s.flush()
-        s.add(User(username="mac-test", display_name="测试", org_id=org.id, password_hash="x"))
-        s.commit()
-    try:
+    with staff_user(database, "mac-test", password_hash="x"):
         assert verify_integrity(database, ["app_user"]).ok
-    finally:
-        with database.engine.begin() as conn:
-            conn.execute(sa.text("DELETE FROM app_user WHERE username = 'mac-test'"))
-            conn.execute(sa.text("DELETE FROM org_unit WHERE code = 'MAC-T'"))
 
 
 def test_unknown_key_id_is_a_clear_error(database, session):
@@ -377,30 +386,18 @@ def test_unknown_key_id_is_a_clear_error(database, session):
 def test_login_rehashes_an_old_password_hash_and_keeps_the_row_sealed(database):
     from datetime import UTC, datetime
 
-    from hpf.repositories.models import OrgUnit
     from hpf.repositories.uow import UnitOfWork
     from hpf.security import passwords
     from hpf.services.auth import authenticate
 
-    keys.for_engine(database.engine).refresh_if_stale()
-    with Session(database.engine) as s:
-        org = OrgUnit(code="RH-T", name="测试机构", kind="centre")
-        s.add(org)
-        s.flush()
-        s.add(User(username="rehash-test", display_name="测试", org_id=org.id, active=True,
-                   password_hash=passwords.hash_password("Old@2026", iterations=10_000)))
-        s.commit()
-    try:
+    old = passwords.hash_password("Old@2026", iterations=10_000)
+    with staff_user(database, "rehash-test", active=True, password_hash=old):
         authenticate(UnitOfWork(database), "rehash-test", "Old@2026", datetime.now(UTC))
         with database.engine.connect() as conn:
             stored = conn.execute(sa.text("SELECT password_hash FROM app_user WHERE username = 'rehash-test'")
                                   ).scalar_one()
         assert stored.startswith(f"pbkdf2_sm3${passwords.current_iterations()}$")
         assert verify_integrity(database, ["app_user"]).ok
-    finally:
-        with database.engine.begin() as conn:
-            conn.execute(sa.text("DELETE FROM app_user WHERE username = 'rehash-test'"))
-            conn.execute(sa.text("DELETE FROM org_unit WHERE code = 'RH-T'"))
 
 
 def post_remittance(session, account, voucher_no="V2026110001", amount=Decimal("1520.83")):
@@ -450,20 +447,12 @@ def test_set_based_writes_are_sealed_with_seal_rows(database, session):
 def test_a_password_hash_swapped_in_sql_does_not_let_anyone_in(database):
     from datetime import UTC, datetime
 
-    from hpf.repositories.models import OrgUnit
     from hpf.repositories.uow import UnitOfWork
     from hpf.security import passwords
     from hpf.services.auth import authenticate
 
-    keys.for_engine(database.engine).refresh_if_stale()
-    with Session(database.engine) as s:
-        org = OrgUnit(code="SW-T", name="测试机构", kind="centre")
-        s.add(org)
-        s.flush()
-        s.add(User(username="swap-test", display_name="测试", org_id=org.id, active=True,
-                   password_hash=passwords.hash_password("Good@2026", iterations=10_000)))
-        s.commit()
-    try:
+    good = passwords.hash_password("Good@2026", iterations=10_000)
+    with staff_user(database, "swap-test", active=True, password_hash=good):
         with database.engine.begin() as conn:  # an insider plants a hash of a password they know
             conn.execute(sa.text("UPDATE app_user SET password_hash = :h WHERE username = 'swap-test'"),
                          {"h": passwords.hash_password("Evil@2026", iterations=10_000)})
@@ -471,7 +460,3 @@ def test_a_password_hash_swapped_in_sql_does_not_let_anyone_in(database):
             authenticate(UnitOfWork(database), "swap-test", "Evil@2026", datetime.now(UTC))
         findings = verify_integrity(database, ["app_user"]).findings
         assert [f.reason for f in findings] == ["完整性校验值不匹配（数据在应用之外被修改）"]
-    finally:
-        with database.engine.begin() as conn:
-            conn.execute(sa.text("DELETE FROM app_user WHERE username = 'swap-test'"))
-            conn.execute(sa.text("DELETE FROM org_unit WHERE code = 'SW-T'"))

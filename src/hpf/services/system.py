@@ -106,7 +106,7 @@ def crypto_findings(database: Database, settings: Settings, *, at_head: bool) ->
     import os
     from pathlib import Path
 
-    from hpf.crypto import keys, selftest
+    from hpf.crypto import selftest
     from hpf.crypto.errors import CryptoError
     from hpf.crypto.providers import active
 
@@ -130,19 +130,15 @@ def crypto_findings(database: Database, settings: Settings, *, at_head: bool) ->
             out.append(Finding("warning", "master_key", f"主密钥文件 {path} 的权限过宽，应为 0600"))
     if not at_head:
         return out
+    from hpf.services.crypto import check_keys
+
     try:
-        ring = keys.for_engine(database.engine)
-        ring.reload()
-        live = ring.all_keys()
+        ring = check_keys(database)
     except CryptoError as exc:
         out.append(Finding("fatal", "data_keys", exc.for_operator))
         return out
-    missing = sorted(set(keys.PURPOSES) - {k.purpose for k in live if k.status == "active"})
-    if missing:
-        out.append(Finding("fatal", "data_keys", f"缺少数据密钥 {', '.join(missing)}：请执行 hpf db upgrade"))
-    else:
-        out.append(Finding("ok", "data_keys",
-                           f"主密钥 {ring.master.kek_id} 可解开全部 {len(live)} 个数据密钥"))
+    live = ring.all_keys()
+    out.append(Finding("ok", "data_keys", f"主密钥 {ring.master.kek_id} 可解开全部 {len(live)} 个数据密钥"))
     retired = [k.key_id for k in live if k.status == "retired"]
     if retired:
         out.append(Finding("info", "data_keys", f"已退役但仍可解密的数据密钥: {', '.join(retired)}"
