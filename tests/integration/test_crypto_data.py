@@ -460,3 +460,22 @@ def test_a_password_hash_swapped_in_sql_does_not_let_anyone_in(database):
             authenticate(UnitOfWork(database), "swap-test", "Evil@2026", datetime.now(UTC))
         findings = verify_integrity(database, ["app_user"]).findings
         assert [f.reason for f in findings] == ["完整性校验值不匹配（数据在应用之外被修改）"]
+
+
+def test_an_undecryptable_person_is_a_finding_not_an_abort(database, session):
+    pid = add_person(session, 1).id
+    add_person(session, 2)
+    raw = raw_row(database, "person", pid)
+    with database.engine.begin() as conn:  # the phone ciphertext copied over the ID number
+        conn.execute(sa.text("UPDATE person SET id_number = :v WHERE id = :id"),
+                     {"v": raw["phone"], "id": pid})
+    report = verify_integrity(database)
+    assert [(f.table, f.key, f.reason) for f in report.findings] == [
+        ("person", {"id": pid}, "加密字段 id_number 无法解密（InvalidTag）")]
+    assert {t.table for t in report.tables} >= {"person", "individual_account", "app_user"}
+    rotation = service.rotate_keys(database, ["integrity"])
+    assert [f.key for f in rotation.refused] == [{"id": pid}]
+    with database.engine.begin() as conn:  # restored from the backup
+        conn.execute(sa.text("UPDATE person SET id_number = :v WHERE id = :id"),
+                     {"v": raw["id_number"], "id": pid})
+    assert verify_integrity(database).ok

@@ -21,6 +21,7 @@ server-side defaults are not visible here, so protected fields must not rely on 
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -34,6 +35,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from hpf.crypto import core, keys
 from hpf.crypto.errors import IntegrityViolation, UnknownKeyId
 
+log = logging.getLogger("hpf.crypto")
 SEPARATOR = "$"
 MAC_LENGTH = 24 + 1 + 64
 
@@ -171,7 +173,9 @@ def require_intact(keyring: keys.Keyring, target, connection=None) -> None:
     """Raise IntegrityViolation when the stored row was changed outside the application."""
     reason = check_instance(keyring, target, connection)
     if reason:
-        raise IntegrityViolation(internal=f"{target.__tablename__} {sa.inspect(target).identity}: {reason}")
+        where = f"{target.__tablename__} {sa.inspect(target).identity}"
+        log.error("refused to update %s: %s", where, reason)  # the operator's lead to the row
+        raise IntegrityViolation(internal=f"{where}: {reason}")
 
 
 def _reseal_checked(mapper, connection, target) -> None:
@@ -210,6 +214,32 @@ class TableReport:
     bad: int = 0
 
 
+def readable_columns(table, names) -> list[sa.ColumnElement]:
+    """Select expressions for ``names`` that never raise while rows are fetched: encrypted
+    columns come back as their stored text, to be opened by ``open_row``."""
+    from hpf.crypto.fields import EncryptedString
+
+    return [sa.type_coerce(table.c[n], sa.String()).label(n) if isinstance(table.c[n].type, EncryptedString)
+            else table.c[n] for n in names]
+
+
+def open_row(keyring: keys.Keyring, table, row) -> tuple[dict[str, Any], str | None]:
+    """Decrypt the encrypted columns of a row read with ``readable_columns``. Returns the
+    values and, when a column does not decrypt, the reason (the row is then a finding)."""
+    from hpf.crypto.errors import CryptoError
+    from hpf.crypto.fields import EncryptedString, decrypt_text
+
+    values = dict(row)
+    for name, value in row.items():
+        column = table.c.get(name)
+        if value is not None and column is not None and isinstance(column.type, EncryptedString):
+            try:
+                values[name] = decrypt_text(keyring, column.type.context, value)
+            except CryptoError as exc:
+                return values, f"加密字段 {name} 无法解密（{type(exc).__name__}）"
+    return values, None
+
+
 def scan(engine, model, *, batch: int = 2000, unsealed_ok: bool = False) -> Iterator[Finding | TableReport]:
     """Yield a Finding per row that does not verify, then the table's TableReport.
 
@@ -220,7 +250,8 @@ def scan(engine, model, *, batch: int = 2000, unsealed_ok: bool = False) -> Iter
     table = model.__table__
     pk = list(table.primary_key.columns)
     fields = model.__integrity__
-    cols = [*pk, *(table.c[name] for name in fields if name not in {c.name for c in pk}), table.c.row_mac]
+    cols = [*pk, *readable_columns(table, [n for n in fields if n not in {c.name for c in pk}]),
+            table.c.row_mac]
     report = TableReport(model.__tablename__)
     last = None
     with engine.connect().execution_options(hpf_read_only=True) as conn:
@@ -235,7 +266,8 @@ def scan(engine, model, *, batch: int = 2000, unsealed_ok: bool = False) -> Iter
                 report.rows += 1
                 if unsealed_ok and row["row_mac"] is None:
                     continue
-                reason = check(keyring, model.__tablename__, fields, row, row["row_mac"])
+                values, reason = open_row(keyring, table, row)
+                reason = reason or check(keyring, model.__tablename__, fields, values, row["row_mac"])
                 if reason:
                     report.bad += 1
                     yield Finding(model.__tablename__, {c.name: row[c.name] for c in pk}, reason)

@@ -71,16 +71,25 @@ def _pk(table) -> list[sa.Column]:
 def _seal_unsealed(database: Database, model, batch: int) -> int:
     table, done = model.__table__, 0
     pk = _pk(table)
-    key = keyring(database).active("integrity")
+    ring = keyring(database)
+    key = ring.active("integrity")
+    cols = [*pk, *integrity.readable_columns(table, [n for n in model.__integrity__
+                                                     if n not in {c.name for c in pk}])]
+    unreadable: set = set()
     while True:
         with database.engine.begin() as conn:
-            rows = conn.execute(sa.select(table).where(table.c.row_mac.is_(None))
-                                .order_by(*pk).limit(batch)).mappings().all()
-            for row in rows:
+            rows = [r for r in conn.execute(sa.select(*cols).where(table.c.row_mac.is_(None))
+                                            .order_by(*pk).limit(batch + len(unreadable))).mappings()
+                    if tuple(r[c.name] for c in pk) not in unreadable]
+            for raw_row in rows:
+                row, reason = integrity.open_row(ring, table, raw_row)
+                if reason:  # left unsealed: verify-integrity reports it
+                    unreadable.add(tuple(row[c.name] for c in pk))
+                    continue
                 mac = integrity.compute(key, model.__tablename__, model.__integrity__, row)
                 conn.execute(table.update().where(*(c == row[c.name] for c in pk),
                                                   table.c.row_mac.is_(None)).values(row_mac=mac))
-        done += len(rows)
+                done += 1
         if len(rows) < batch:
             return done
 
@@ -282,12 +291,13 @@ def _reseal(database, model, active, report, batch) -> Iterator[int]:
     ring = keyring(database)
     table = model.__table__
     pk, fields_ = _pk(table), model.__integrity__
-    cols = [table.c[name] for name in fields_ if name not in {c.name for c in pk}]
+    cols = integrity.readable_columns(table, [n for n in fields_ if n not in {c.name for c in pk}])
     for rows, skipped in _batches(database, table, table.c.row_mac, active, batch, extra=cols):
         done = 0
         with database.engine.begin() as conn:
-            for row in rows:
-                reason = integrity.check(ring, model.__tablename__, fields_, row, row["raw"])
+            for raw_row in rows:
+                row, reason = integrity.open_row(ring, table, raw_row)
+                reason = reason or integrity.check(ring, model.__tablename__, fields_, row, row["raw"])
                 if reason:  # re-sealing a tampered row would launder it: leave it and report
                     skipped.add(tuple(row[c.name] for c in pk))
                     report.refused.append(integrity.Finding(model.__tablename__,
