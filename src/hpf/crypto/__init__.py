@@ -5,6 +5,7 @@
     crypto.sm4_gcm_encrypt(key, nonce, data, aad)
     key = crypto.SM2PrivateKey.generate(); sig = key.sign(b"msg")
     key.public_key().verify(sig, b"msg")
+    pem = key.to_pem(); crypto.SM2PublicKey.from_pem(partner_pem)  # PKCS#8 / SPKI / SEC1
 
 Which code does the work is the provider's business (``hpf.crypto.providers``); callers
 never choose an implementation, only (in tests) a provider to cross-check against.

@@ -89,3 +89,48 @@ def decode_sequence(data: bytes, *tags: int) -> list[bytes | int]:
     if pos != len(body):
         raise DerError(internal="extra elements in SEQUENCE")
     return out
+
+
+BIT_STRING = 0x03
+NULL = 0x05
+OID = 0x06
+
+
+def read_any(data: bytes, pos: int) -> tuple[int, bytes, int]:
+    """Read the element at ``pos`` whatever its tag: (tag, contents, position after it)."""
+    if pos >= len(data):
+        raise DerError(internal="truncated header")
+    tag = data[pos]
+    contents, end = read_tlv(data, pos, tag)
+    return tag, contents, end
+
+
+def read_all(body: bytes) -> list[tuple[int, bytes]]:
+    """Every element of a SEQUENCE body, in order."""
+    out, pos = [], 0
+    while pos < len(body):
+        tag, contents, pos = read_any(body, pos)
+        out.append((tag, contents))
+    return out
+
+
+def encode_oid(dotted: str) -> bytes:
+    parts = [int(p) for p in dotted.split(".")]
+    body = bytearray([40 * parts[0] + parts[1]])
+    for value in parts[2:]:
+        chunk = [value & 0x7F]
+        value >>= 7
+        while value:
+            chunk.append(0x80 | (value & 0x7F))
+            value >>= 7
+        body.extend(reversed(chunk))
+    return bytes([OID]) + encode_length(len(body)) + bytes(body)
+
+
+def encode_bit_string(value: bytes) -> bytes:
+    return bytes([BIT_STRING]) + encode_length(len(value) + 1) + b"\0" + value
+
+
+def encode_tagged(number: int, inner: bytes) -> bytes:
+    """[number] EXPLICIT, constructed context-specific."""
+    return bytes([0xA0 | number]) + encode_length(len(inner)) + inner

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hmac
 import secrets
 
-from hpf.crypto import _ec, asn1
+from hpf.crypto import _ec, asn1, keyfmt
 from hpf.crypto.core import sm3_kdf
 from hpf.crypto.errors import InvalidCiphertext, InvalidInput, InvalidKey, InvalidPublicKey, InvalidSignature
 from hpf.crypto.providers import Point, Provider, active
@@ -82,6 +82,21 @@ class SM2PublicKey:
 
     def hex(self) -> str:
         return self.to_bytes().hex()
+
+    @classmethod
+    def from_der(cls, der: bytes) -> SM2PublicKey:
+        """From a SubjectPublicKeyInfo (id-ecPublicKey + sm2p256v1, or the bare SM2 OID)."""
+        return cls.from_bytes(keyfmt.public_key_from_der(der))
+
+    def to_der(self) -> bytes:
+        return keyfmt.public_key_to_der(self.to_bytes())
+
+    @classmethod
+    def from_pem(cls, text: str | bytes) -> SM2PublicKey:
+        return cls.from_der(keyfmt.from_pem(text, ("PUBLIC KEY",), InvalidPublicKey)[1])
+
+    def to_pem(self) -> str:
+        return keyfmt.to_pem(self.to_der(), "PUBLIC KEY")
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, SM2PublicKey) and other.point == self.point
@@ -183,6 +198,26 @@ class SM2PrivateKey:
 
     def to_bytes(self) -> bytes:
         return _i2b(self._d)
+
+    @classmethod
+    def from_der(cls, der: bytes) -> SM2PrivateKey:
+        """From PKCS#8 or SEC1 DER; a public key inside must match the private scalar."""
+        d, point = keyfmt.private_key_from_der(der)
+        key = cls.from_bytes(d)
+        if point is not None and SM2PublicKey.from_bytes(point) != key.public_key():
+            raise InvalidKey("私钥文件中的公钥与私钥不匹配")
+        return key
+
+    def to_der(self) -> bytes:
+        """PKCS#8 (unencrypted: protect it with the key management, not a file password)."""
+        return keyfmt.private_key_to_der(self.to_bytes(), self.public_key().to_bytes())
+
+    @classmethod
+    def from_pem(cls, text: str | bytes) -> SM2PrivateKey:
+        return cls.from_der(keyfmt.from_pem(text, ("PRIVATE KEY", "EC PRIVATE KEY"), InvalidKey)[1])
+
+    def to_pem(self) -> str:
+        return keyfmt.to_pem(self.to_der(), "PRIVATE KEY")
 
     def public_key(self, *, provider: Provider | None = None) -> SM2PublicKey:
         if self._public is None:
