@@ -58,7 +58,8 @@ def test_report_text_and_json(run):
         assert needle in text.output
     data = json.loads(run("crypto", "report", "--json").output)
     assert data["self_test"]["passed"] and data["provider"]["engines"]["sm2"]["engine"] == "openssl-sm2"
-    assert {k["purpose"] for k in data["key_hierarchy"]["data_keys"]} == {"pii", "blind_index", "integrity"}
+    assert {k["purpose"] for k in data["key_hierarchy"]["data_keys"]} == {
+        "pii", "blind_index", "integrity", "audit_signing"}
     assert "secret" not in json.dumps(data)
     offline = json.loads(run("crypto", "report", "--json", "--no-keys").output)
     assert "key_hierarchy" not in offline
@@ -85,7 +86,7 @@ def test_rotate_keys_then_destroy_the_old_ones(run):
     before = json.loads(run("crypto", "keys", "--json").output)["keys"]
     result = run("crypto", "rotate-keys", "--batch", "5")
     assert result.exit_code == 0, result.output
-    assert result.output.count("新数据密钥:") == 3 and "全部数据已由当前密钥保护" in result.output
+    assert result.output.count("新数据密钥:") == 4 and "全部数据已由当前密钥保护" in result.output
     after = json.loads(run("crypto", "keys", "--json").output)["keys"]
     retired = [k for k in after if k["status"] == "retired"]
     assert {k["key_id"] for k in retired} == {k["key_id"] for k in before}
@@ -163,3 +164,22 @@ def test_reseal_an_approved_correction(run, db_file):
     done = run("crypto", "reseal", "param_value", str(row_id), "--reason", "工单 2026-118")
     assert done.exit_code == 0 and "已重新签发" in done.output
     assert run("crypto", "verify-integrity").exit_code == 0
+
+
+def test_key_operations_are_audited_and_audit_verify_names_an_altered_record(run, db_file):
+    assert run("db", "upgrade").exit_code == 0
+    assert run("audit", "checkpoint").output.startswith("没有新的审计记录")
+    with sqlite3.connect(db_file) as conn:
+        row_id = conn.execute("SELECT id FROM param_value LIMIT 1").fetchone()[0]
+    assert run("crypto", "reseal", "param_value", str(row_id), "--reason", "工单 2026-120").exit_code == 0
+    assert run("crypto", "rotate-keys", "--purpose", "pii").exit_code == 0
+    assert "已签发检查点：第 2 条" in run("audit", "checkpoint").output
+    ok = run("audit", "verify")
+    assert ok.exit_code == 0 and "审计记录 2 条" in ok.output and "审计链完整" in ok.output
+    with sqlite3.connect(db_file) as conn:
+        actions = conn.execute("SELECT action, summary FROM audit_event ORDER BY seq").fetchall()
+        assert [a for a, _ in actions] == ["crypto.reseal", "crypto.rotate_keys"]
+        assert "工单 2026-120" in actions[0][1]
+        conn.execute("UPDATE audit_event SET summary = '无' WHERE seq = 1")
+    bad = run("audit", "verify")
+    assert bad.exit_code == 1 and "第 1 条审计记录内容被修改" in bad.output

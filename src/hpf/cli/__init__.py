@@ -41,8 +41,9 @@ def cli(ctx: click.Context, config_file: str) -> None:
 
 
 def _register() -> None:
-    from hpf.cli import crypto, db, demo, jobs, serve
+    from hpf.cli import audit, crypto, db, demo, jobs, serve
 
+    cli.add_command(audit.audit)
     cli.add_command(crypto.crypto)
     cli.add_command(db.db)
     cli.add_command(serve.serve)

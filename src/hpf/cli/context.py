@@ -42,6 +42,18 @@ class CliState:
         self.database.check_connection()
         return self.database
 
+    def who(self, command: str):
+        """The audit trail's actor for a command: the operating-system account that ran it."""
+        import getpass
+
+        from hpf.services.audit import Who
+
+        try:
+            user = getpass.getuser()
+        except (KeyError, OSError):
+            user = "unknown"
+        return Who(actor=f"os:{user}", request_id=f"cli:{command}")
+
     def preflight(self) -> None:
         """Before serving or running jobs: the crypto self-test passes, the database answers
         and its schema is current."""

@@ -10,6 +10,7 @@ from hpf.cli.context import CliState
 from hpf.crypto import build_provider, keys, report, selftest
 from hpf.crypto.errors import ProviderUnavailable, SelfTestFailed
 from hpf.crypto.providers import PROVIDER_NAMES, active
+from hpf.services import audit as audit_service
 from hpf.services import crypto as service
 
 
@@ -135,7 +136,7 @@ def reseal(state: CliState, table: str, row_id: int, reason: str) -> None:
     """经核查确认在系统外所做的修改（如核准的紧急修数）后，为该行重新签发完整性校验值"""
     state.settings  # noqa: B018
     selftest.require()
-    service.reseal_row(state.connected(), table, row_id, reason=reason)
+    service.reseal_row(state.connected(), table, row_id, reason=reason, who=state.who("crypto.reseal"))
     click.echo(f"{table} id={row_id} 已重新签发完整性校验值（原因：{reason.strip()}）")
 
 
@@ -152,7 +153,7 @@ def rotate_keys(state: CliState, purposes: tuple[str, ...], resume: bool, batch:
     result = service.rotate_keys(state.connected(), list(purposes) or list(service.ROTATABLE),
                                  new_keys=not resume,
                                  batch=batch or state.settings.crypto.rotate_batch_size,
-                                 progress=lambda msg: click.echo(f"  {msg}"))
+                                 progress=lambda msg: click.echo(f"  {msg}"), who=state.who("crypto"))
     for key_id in result.new_keys:
         click.echo(f"新数据密钥: {key_id}")
     for label, n in result.rewritten.items():
@@ -196,7 +197,7 @@ def list_keys(state: CliState, as_json: bool) -> None:
 @click.pass_obj
 def destroy_key(state: CliState, key_id: str) -> None:
     """销毁一个已退役且不再被任何数据引用的数据密钥"""
-    service.destroy_retired_key(state.connected(), key_id)
+    service.destroy_retired_key(state.connected(), key_id, state.who("crypto"))
     click.echo(f"数据密钥 {key_id} 已销毁")
 
 
@@ -216,5 +217,7 @@ def rewrap(state: CliState, to_source: str, to_file: str) -> None:
     ring = service.keyring(state.connected())
     old = ring.master.kek_id
     n = ring.rewrap(new_master)
+    audit_service.record_now(state.database, state.who("crypto"), "crypto.rewrap",
+                             target=f"{old}->{new_master.kek_id}", summary=f"keys={n}")
     click.echo(f"{n} 个数据密钥已由主密钥 {old} 改为由 {new_master.kek_id} 保护；"
                "请同步更新配置 [crypto] kek_source")

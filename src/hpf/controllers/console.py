@@ -10,7 +10,8 @@ import secrets
 
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 
-from hpf.controllers.deps import actor, sign_in, sign_out, state, uow
+from hpf.controllers.deps import actor, sign_in, sign_out, state, uow, who
+from hpf.crypto.errors import IntegrityViolation
 from hpf.domain.errors import Unauthorized
 from hpf.services import auth, system
 
@@ -54,8 +55,8 @@ def login():
     username = request.form.get("username", "")
     try:
         user = auth.authenticate(uow(), username, request.form.get("password", ""),
-                                 state().clock.now())
-    except Unauthorized as exc:
+                                 state().clock.now(), who())
+    except (Unauthorized, IntegrityViolation) as exc:
         return render_template("login.html", error=exc.message, username=username), 401
     sign_in(user)
     target = request.args.get("next", "")
@@ -66,5 +67,7 @@ def login():
 @bp.post("/logout")
 def logout():
     _check_csrf()
+    if session.get("uid") is not None:
+        auth.logout(uow(), actor(), who(), state().clock.now())
     sign_out()
     return redirect(url_for("console.login_form"))

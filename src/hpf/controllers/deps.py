@@ -5,13 +5,14 @@ from __future__ import annotations
 import functools
 from datetime import date
 
-from flask import current_app, g, session
+from flask import current_app, g, request, session
 
 from hpf.app import AppState
 from hpf.domain.errors import Unauthorized
+from hpf.logs import request_id_var
 from hpf.repositories.uow import UnitOfWork
 from hpf.schemas.common import ErrorSchema
-from hpf.services import auth
+from hpf.services import audit, auth
 
 
 def state() -> AppState:
@@ -60,3 +61,10 @@ def sign_in(user: auth.UserView) -> None:
 def sign_out() -> None:
     session.clear()
     g.pop("actor", None)
+
+
+def who() -> audit.Who:
+    """The audit trail's view of this request: the signed-in user (if any), address, id."""
+    user = g.get("actor")
+    return audit.Who(actor=user.username if user else "anonymous", org_code=user.org_code if user else "",
+                     ip=request.remote_addr or "", request_id=request_id_var.get())

@@ -42,6 +42,7 @@ PURPOSES = {
         Purpose("pii", "pii", "SM4-GCM", 16, "个人敏感信息字段加密（身份证号、手机号、银行卡号）"),
         Purpose("blind_index", "bidx", "HMAC-SM3", 32, "敏感字段盲索引（密文上的精确查询）"),
         Purpose("integrity", "mac", "HMAC-SM3", 32, "重要数据完整性校验（余额、明细、权限、参数）"),
+        Purpose("audit_signing", "aud", "SM2", 32, "审计链检查点签名（SM2 私钥）"),
     )
 }
 
@@ -158,6 +159,14 @@ def _generate_key_file(path: Path) -> bytes:
     log.warning("no master key configured: generated %s (evaluation only; use a crypto device, "
                 "HPF_CRYPTO_KEK or [crypto] kek_file in production)", path)
     return key
+
+
+def _new_secret(purpose: Purpose) -> bytes:
+    if purpose.algorithm == "SM2":  # a private scalar in [1, n-2], not any 32 bytes
+        from hpf.crypto.sm2 import SM2PrivateKey
+
+        return SM2PrivateKey.generate().to_bytes()
+    return core.random_bytes(purpose.size)
 
 
 def check_value(dek: bytes, key_id: str) -> str:
@@ -291,7 +300,7 @@ class Keyring:
         purpose = PURPOSES[purpose_name]
         version = max((k.version for k in self._keys.values() if k.purpose == purpose_name), default=0) + 1
         key_id = f"{purpose.prefix}{version}-{secrets.token_hex(3)}"
-        secret = core.random_bytes(purpose.size)
+        secret = _new_secret(purpose)
         try:
             with self.engine.begin() as conn:
                 repo.insert_key(conn, key_id=key_id, purpose=purpose_name, version=version,

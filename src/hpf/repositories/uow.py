@@ -11,6 +11,7 @@ from functools import cached_property
 from sqlalchemy.orm import Session, sessionmaker
 
 from hpf.crypto import keys
+from hpf.repositories.audit import AuditRepository
 from hpf.repositories.codes import CodeRepository
 from hpf.repositories.jobs import JobRunRepository
 from hpf.repositories.orgs import OrgRepository, UserRepository
@@ -45,6 +46,10 @@ class UnitOfWork:
     @property
     def adapter(self) -> Adapter:
         return self.database.adapter
+
+    @cached_property
+    def audit(self) -> AuditRepository:
+        return AuditRepository(self._s())
 
     @cached_property
     def params(self) -> ParamRepository:

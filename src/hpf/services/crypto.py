@@ -14,7 +14,8 @@ import sqlalchemy as sa
 
 from hpf.crypto import fields, integrity, keys
 from hpf.crypto.errors import CryptoError, KeyManagementError
-from hpf.repositories.models import Base
+from hpf.repositories.models import AuditCheckpoint, Base
+from hpf.services import audit
 from hpf_adapters.db import Database
 
 log = logging.getLogger("hpf.crypto")
@@ -127,7 +128,8 @@ def verify_integrity(database: Database, tables: list[str] | None = None, *,
     return report
 
 
-def reseal_row(database: Database, table: str, pk: int, *, reason: str) -> str:
+def reseal_row(database: Database, table: str, pk: int, *, reason: str,
+               who: audit.Who | None = None) -> str:
     """Seal one row's current values after a person has reviewed a change made outside the
     application (an approved emergency fix). Logged as a warning with the reason; the
     audit trail records it when the identity module lands."""
@@ -147,6 +149,8 @@ def reseal_row(database: Database, table: str, pk: int, *, reason: str) -> str:
         mac = integrity.compute(key, model.__tablename__, model.__integrity__, row)
         conn.execute(t.update().where(t.c.id == pk).values(row_mac=mac))
     log.warning("row resealed by operator: %s id=%s reason=%s", table, pk, reason.strip())
+    audit.record_now(database, who or audit.Who.system("crypto"), "crypto.reseal", target=f"{table}:{pk}",
+                     summary=f"reason={reason.strip()}")
     return mac
 
 
@@ -164,7 +168,8 @@ ROTATABLE = tuple(keys.PURPOSES)
 
 
 def rotate_keys(database: Database, purposes: list[str], *, new_keys: bool = True,
-                batch: int = 500, progress: Progress | None = None) -> RotationReport:
+                batch: int = 500, progress: Progress | None = None,
+                who: audit.Who | None = None) -> RotationReport:
     """Make new data keys active (unless ``new_keys`` is False: resume an interrupted run)
     and re-encrypt / re-index / re-seal every row still under an older key, one batch per
     transaction. Each row is rewritten only if it still holds the value read (a
@@ -187,6 +192,9 @@ def rotate_keys(database: Database, purposes: list[str], *, new_keys: bool = Tru
                 say(f"{label}: 已处理 {count} 行")
             report.rewritten[label] = count
     report.remaining = pending_rows(database)
+    audit.record_now(database, who or audit.Who.system("crypto"), "crypto.rotate_keys",
+                     target=",".join(purposes), result="failure" if report.refused else "success",
+                     summary=f"new={','.join(report.new_keys) or '-'} refused={len(report.refused)}")
     return report
 
 
@@ -336,10 +344,13 @@ def references(database: Database, key_id: str) -> int:
         for column in columns:
             total += conn.execute(sa.select(sa.func.count()).select_from(column.table)
                                   .where(_raw(column).like(f"{key_id}{fields.SEPARATOR}%"))).scalar_one()
+        # Audit checkpoints name their signing key: it must outlive them to verify them.
+        total += conn.execute(sa.select(sa.func.count()).select_from(AuditCheckpoint.__table__)
+                              .where(AuditCheckpoint.key_id == key_id)).scalar_one()
     return total
 
 
-def destroy_retired_key(database: Database, key_id: str) -> None:
+def destroy_retired_key(database: Database, key_id: str, who: audit.Who | None = None) -> None:
     """Delete a retired data key once nothing refers to it (after a finished rotation)."""
     ring = keyring(database)
     key = ring.get(key_id)
@@ -350,3 +361,4 @@ def destroy_retired_key(database: Database, key_id: str) -> None:
         raise KeyManagementError(f"仍有 {n} 个数据项由数据密钥 {key_id} 保护："
                                  "请先执行 hpf crypto rotate-keys --resume")
     ring.delete_retired(key_id)
+    audit.record_now(database, who or audit.Who.system("crypto"), "crypto.destroy_key", target=key_id)

@@ -17,6 +17,7 @@ from hpf.domain.params import (
     value_in_force,
 )
 from hpf.repositories.uow import UnitOfWork
+from hpf.services import audit
 
 
 class UnknownParameter(NotFound):
@@ -73,7 +74,7 @@ def value_on_date(uow: UnitOfWork, code: str, on: date) -> Decimal | int | str |
         return value_on(uow, code, on)
 
 
-def add_value(uow: UnitOfWork, cmd: NewParamValue, today: date) -> ParamView:
+def add_value(uow: UnitOfWork, cmd: NewParamValue, today: date, who: audit.Who | None = None) -> ParamView:
     """Add a value taking effect on ``cmd.effective_from`` (today or later)."""
     with uow:
         spec = _spec(uow, cmd.code)
@@ -82,6 +83,9 @@ def add_value(uow: UnitOfWork, cmd: NewParamValue, today: date) -> ParamView:
         text = check_new_value(spec, cmd.value, cmd.effective_from, today, existing)
         uow.params.add_value(cmd.code, DatedValue(text, cmd.effective_from, cmd.source), cmd.actor)
         view = _view(spec, uow.params.values(cmd.code), today)
+        audit.record(uow, who or audit.Who.system("params"), "param.value.add", target=f"param:{cmd.code}",
+                     summary=f"value={text} effective_from={cmd.effective_from.isoformat()} "
+                             f"source={cmd.source}")
         uow.commit()
     return view
 

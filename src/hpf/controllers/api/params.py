@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from hpf.controllers.deps import actor, signed_in, today, uow
+from hpf.controllers.deps import actor, signed_in, today, uow, who
 from hpf.schemas.common import DateQuerySchema
 from hpf.schemas.reference import NewParamValueSchema, ParamSchema
 from hpf.services import params
@@ -38,4 +38,4 @@ def add_value(data, code):
     user = actor()
     cmd = params.NewParamValue(code, data["value"], data["effective_from"], data["source"],
                                user.username)
-    return params.add_value(uow(), cmd, today())
+    return params.add_value(uow(), cmd, today(), who())

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Response
+from flask import Response, session
 from flask_smorest import Blueprint
 
-from hpf.controllers.deps import actor, sign_in, sign_out, signed_in, state, uow
+from hpf.controllers.deps import actor, sign_in, sign_out, signed_in, state, uow, who
 from hpf.schemas.reference import LoginSchema, UserSchema
 from hpf.services import auth
 
@@ -17,7 +17,7 @@ blp = Blueprint("session", __name__, url_prefix="/api/v1/session", description="
 @blp.response(200, UserSchema)
 def login(data):
     """登录：成功后返回用户信息并设置会话 Cookie"""
-    user = auth.authenticate(uow(), data["username"], data["password"], state().clock.now())
+    user = auth.authenticate(uow(), data["username"], data["password"], state().clock.now(), who())
     sign_in(user)
     return user
 
@@ -34,5 +34,7 @@ def me():
 @blp.response(204)
 def logout():
     """退出登录"""
+    if session.get("uid") is not None:
+        auth.logout(uow(), actor(), who(), state().clock.now())
     sign_out()
     return Response(status=204)

@@ -4,6 +4,7 @@ Models are persistence shapes, not domain objects: services turn them into domai
 and DTOs. Portable types only (see docs/architecture.md, "Databases").
 """
 
+from hpf.repositories.models.audit import AuditChain, AuditCheckpoint, AuditEvent
 from hpf.repositories.models.base import Base, support_tables
 from hpf.repositories.models.codes import CodeItem, CodeType
 from hpf.repositories.models.crypto import CryptoKey
@@ -15,6 +16,8 @@ from hpf.repositories.models.people import IndividualAccount, Person
 
 metadata = Base.metadata
 
-__all__ = ["Base", "CodeItem", "CodeType", "CryptoKey", "IndividualAccount", "JobRun", "LedgerEntry",
-           "LedgerVoucher", "OrgUnit",
-           "ParamDef", "ParamValue", "Person", "User", "metadata", "support_tables"]
+__all__ = [
+    "AuditChain", "AuditCheckpoint", "AuditEvent", "Base", "CodeItem", "CodeType", "CryptoKey",
+    "IndividualAccount", "JobRun", "LedgerEntry", "LedgerVoucher", "OrgUnit", "ParamDef", "ParamValue",
+    "Person", "User", "metadata", "support_tables",
+]
