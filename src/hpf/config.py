@@ -86,6 +86,14 @@ class CryptoSettings:
 
 
 @dataclass(frozen=True)
+class SecuritySettings:
+    # 登录失败处理 (GB/T 22239 身份鉴别): consecutive failures before the username is locked,
+    # and for how long. Unknown usernames are counted alike, so the lock reveals nothing.
+    lockout_threshold: int = 5
+    lockout_minutes: int = 30
+
+
+@dataclass(frozen=True)
 class Settings:
     instance_path: str = ""
     secret_key: str = ""
@@ -96,6 +104,7 @@ class Settings:
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     log: LogSettings = field(default_factory=LogSettings)
     crypto: CryptoSettings = field(default_factory=CryptoSettings)
+    security: SecuritySettings = field(default_factory=SecuritySettings)
     # job name -> cron expression (5 fields, or 6 with seconds first); "off" disables
     jobs: Mapping[str, str] = field(default_factory=dict)
     config_file: str = ""
@@ -112,6 +121,7 @@ _SECTIONS: dict[str, type] = {
     "scheduler": SchedulerSettings,
     "log": LogSettings,
     "crypto": CryptoSettings,
+    "security": SecuritySettings,
 }
 _TOP_KEYS = ("instance_path", "secret_key", "secret_key_file", "session_cookie_secure")
 # Lower bounds where a smaller value would make the system silently misbehave.
@@ -123,6 +133,7 @@ _MINIMUM = {
     "scheduler.max_workers": 1,
     "crypto.password_iterations": 10_000, "crypto.key_refresh_seconds": 1,
     "crypto.rotate_batch_size": 1, "crypto.sdf_kek_index": 1,
+    "security.lockout_threshold": 1, "security.lockout_minutes": 1,
 }
 SECRET_MIN_LENGTH = 32
 

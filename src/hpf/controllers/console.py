@@ -10,7 +10,7 @@ import secrets
 
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 
-from hpf.controllers.deps import actor, sign_in, sign_out, state, uow, who
+from hpf.controllers.deps import actor, lockout_policy, sign_in, sign_out, state, uow, who
 from hpf.crypto.errors import IntegrityViolation
 from hpf.domain.errors import Unauthorized
 from hpf.services import auth, system
@@ -55,7 +55,7 @@ def login():
     username = request.form.get("username", "")
     try:
         user = auth.authenticate(uow(), username, request.form.get("password", ""),
-                                 state().clock.now(), who())
+                                 state().clock.now(), who(), lockout_policy())
     except (Unauthorized, IntegrityViolation) as exc:
         return render_template("login.html", error=exc.message, username=username), 401
     sign_in(user)

@@ -9,6 +9,7 @@ from flask import current_app, g, request, session
 
 from hpf.app import AppState
 from hpf.domain.errors import Unauthorized
+from hpf.domain.lockout import LockoutPolicy
 from hpf.logs import request_id_var
 from hpf.repositories.uow import UnitOfWork
 from hpf.schemas.common import ErrorSchema
@@ -68,3 +69,8 @@ def who() -> audit.Who:
     user = g.get("actor")
     return audit.Who(actor=user.username if user else "anonymous", org_code=user.org_code if user else "",
                      ip=request.remote_addr or "", request_id=request_id_var.get())
+
+
+def lockout_policy() -> LockoutPolicy:
+    security = state().settings.security
+    return LockoutPolicy(security.lockout_threshold, security.lockout_minutes)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from hpf.repositories.models import OrgUnit, User
+from hpf.repositories.models import LoginThrottle, OrgUnit, User
 
 
 class OrgRepository:
@@ -41,3 +41,26 @@ class UserRepository:
         self.session.add(user)
         self.session.flush()
         return user
+
+
+class ThrottleRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, username: str, *, for_update: bool = False) -> LoginThrottle | None:
+        query = select(LoginThrottle).where(LoginThrottle.username == username)
+        if for_update:
+            query = query.with_for_update()
+        return self.session.scalar(query)
+
+    def save(self, username: str, failures: int, locked_until, now) -> None:
+        row = self.get(username, for_update=True)
+        if row is None:
+            self.session.add(LoginThrottle(username=username, failures=failures, locked_until=locked_until,
+                                           last_failed_at=now))
+        else:
+            row.failures, row.locked_until, row.last_failed_at = failures, locked_until, now
+        self.session.flush()
+
+    def clear(self, username: str) -> None:
+        self.session.execute(delete(LoginThrottle).where(LoginThrottle.username == username))

@@ -14,7 +14,7 @@ from hpf.crypto import keys
 from hpf.repositories.audit import AuditRepository
 from hpf.repositories.codes import CodeRepository
 from hpf.repositories.jobs import JobRunRepository
-from hpf.repositories.orgs import OrgRepository, UserRepository
+from hpf.repositories.orgs import OrgRepository, ThrottleRepository, UserRepository
 from hpf.repositories.params import ParamRepository
 from hpf_adapters.db import Adapter, Database
 
@@ -46,6 +46,10 @@ class UnitOfWork:
     @property
     def adapter(self) -> Adapter:
         return self.database.adapter
+
+    @cached_property
+    def throttle(self) -> ThrottleRepository:
+        return ThrottleRepository(self._s())
 
     @cached_property
     def audit(self) -> AuditRepository:

@@ -7,9 +7,13 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import exc as sa_exc
+
 from hpf.crypto import integrity, keys
 from hpf.crypto.errors import IntegrityViolation
+from hpf.domain.calendar import BUSINESS_TZ
 from hpf.domain.errors import Unauthorized
+from hpf.domain.lockout import LockoutPolicy, Throttle
 from hpf.repositories.uow import UnitOfWork
 from hpf.security.passwords import hash_password, needs_rehash, verify_password
 from hpf.services import audit
@@ -22,6 +26,11 @@ class BadCredentials(Unauthorized):
     message = "用户名或密码错误"  # the same for an unknown user: no hint who exists
 
 
+class AccountLocked(Unauthorized):
+    code = "account_locked"
+    message = "连续登录失败次数过多，账户已锁定"
+
+
 @dataclass(frozen=True)
 class UserView:
     id: int
@@ -32,13 +41,18 @@ class UserView:
 
 
 def authenticate(uow: UnitOfWork, username: str, password: str, now: datetime,
-                 who: audit.Who | None = None) -> UserView:
+                 who: audit.Who | None = None, policy: LockoutPolicy | None = None) -> UserView:
     """Check a username and password; on success record the login time. Every attempt is
-    in the audit trail: a success with the login, a refusal on its own."""
-    username = username.strip()
+    in the audit trail: a success with the login, a refusal on its own. ``policy``-many
+    consecutive failures lock the username (known or not) for ``policy.minutes``."""
+    username = username.strip()[:64]
     where = who or audit.Who.system("auth")
+    policy = policy or LockoutPolicy()
     try:
         with uow:
+            throttle = uow.throttle.get(username)
+            if throttle is not None and Throttle(throttle.failures, throttle.locked_until).locked(now):
+                raise AccountLocked(_locked_message(throttle.locked_until))
             user = uow.users.by_username(username)
             if user is not None:
                 # A password hash swapped in SQL must not let anyone in (访问控制信息完整性).
@@ -52,15 +66,48 @@ def authenticate(uow: UnitOfWork, username: str, password: str, now: datetime,
             if needs_rehash(user.password_hash):
                 user.password_hash = hash_password(password)
             user.last_login_at = now
+            if throttle is not None:
+                uow.throttle.clear(username)  # a success ends the run of failures
             view = _view(uow, user)
             audit.record(uow, dataclasses.replace(where, actor=username, org_code=view.org_code),
                          "auth.login", target=f"user:{username}", now=now)
             uow.commit()
-    except (BadCredentials, IntegrityViolation) as exc:
-        audit.record_now(uow.database, dataclasses.replace(where, actor=username[:80]), "auth.login",
-                         result="failure", target=f"user:{username[:60]}", summary=exc.code, now=now)
+    except (BadCredentials, IntegrityViolation, AccountLocked) as exc:
+        actor = dataclasses.replace(where, actor=username)
+        audit.record_now(uow.database, actor, "auth.login", result="failure", target=f"user:{username}",
+                         summary=exc.code, now=now)
+        if isinstance(exc, BadCredentials):
+            locked_until = _count_failure(uow.database, username, now, policy)
+            if locked_until is not None:
+                audit.record_now(uow.database, actor, "auth.lock", target=f"user:{username}",
+                                 summary=f"until={locked_until.isoformat()}", now=now)
+                raise AccountLocked(_locked_message(locked_until)) from None
         raise
     return view
+
+
+def _count_failure(database, username: str, now: datetime, policy: LockoutPolicy) -> datetime | None:
+    """Add one failure in a transaction of its own (the login's rolled back); return the
+    lock's end when this failure locks the username."""
+    for attempt in range(2):  # two first failures of one new username at once: retry the loser
+        uow = UnitOfWork(database)
+        try:
+            with uow:
+                row = uow.throttle.get(username, for_update=True)
+                before = Throttle(row.failures, row.locked_until) if row else Throttle()
+                after = before.after_failure(now, policy)
+                uow.throttle.save(username, after.failures, after.locked_until, now)
+                uow.commit()
+            return after.locked_until
+        except sa_exc.IntegrityError:
+            if attempt:
+                raise
+    return None
+
+
+def _locked_message(until: datetime) -> str:
+    local = until.astimezone(BUSINESS_TZ).strftime("%H:%M")
+    return f"连续登录失败次数过多，账户已锁定，请于 {local} 后再试"
 
 
 def logout(uow: UnitOfWork, user: UserView, who: audit.Who, now: datetime) -> None:

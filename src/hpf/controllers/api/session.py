@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, session
 from flask_smorest import Blueprint
 
-from hpf.controllers.deps import actor, sign_in, sign_out, signed_in, state, uow, who
+from hpf.controllers.deps import actor, lockout_policy, sign_in, sign_out, signed_in, state, uow, who
 from hpf.schemas.reference import LoginSchema, UserSchema
 from hpf.services import auth
 
@@ -17,7 +17,8 @@ blp = Blueprint("session", __name__, url_prefix="/api/v1/session", description="
 @blp.response(200, UserSchema)
 def login(data):
     """登录：成功后返回用户信息并设置会话 Cookie"""
-    user = auth.authenticate(uow(), data["username"], data["password"], state().clock.now(), who())
+    user = auth.authenticate(uow(), data["username"], data["password"], state().clock.now(), who(),
+                             lockout_policy())
     sign_in(user)
     return user
 

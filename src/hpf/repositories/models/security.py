@@ -1,0 +1,20 @@
+"""Login throttling: consecutive failures per username (existing or not)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hpf.repositories.models.base import Base
+
+
+class LoginThrottle(Base):
+    __tablename__ = "login_throttle"
+    __table_args__ = ({"comment": "登录失败计数与锁定"},)
+
+    username: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    failures: Mapped[int]
+    locked_until: Mapped[datetime | None]
+    last_failed_at: Mapped[datetime]
