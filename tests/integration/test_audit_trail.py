@@ -159,3 +159,4 @@ def test_business_calls_and_logins_are_recorded(trail, tmp_path):
     ]
     assert audit.verify(trail).ok
     sql(trail, "DELETE FROM param_value WHERE source = '审计测试'")
+    sql(trail, "DELETE FROM login_throttle")

@@ -22,7 +22,12 @@ POLICY = LockoutPolicy(5, 30)
 @pytest.fixture
 def centre(database):
     load_demo_centre(UnitOfWork(database))
+    clear_throttle(database)  # other tests may have left failures behind
     yield database
+    clear_throttle(database)
+
+
+def clear_throttle(database):
     with database.engine.begin() as conn:
         conn.execute(LoginThrottle.__table__.delete())
 
