@@ -91,6 +91,10 @@ class SecuritySettings:
     # and for how long. Unknown usernames are counted alike, so the lock reveals nothing.
     lockout_threshold: int = 5
     lockout_minutes: int = 30
+    password_min_length: int = 8
+    password_min_classes: int = 3  # of 4: lower, upper, digit, other
+    password_history: int = 5  # a new password may not repeat one of the last N
+    password_max_age_days: int = 90
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,8 @@ _MINIMUM = {
     "crypto.password_iterations": 10_000, "crypto.key_refresh_seconds": 1,
     "crypto.rotate_batch_size": 1, "crypto.sdf_kek_index": 1,
     "security.lockout_threshold": 1, "security.lockout_minutes": 1,
+    "security.password_min_length": 6, "security.password_min_classes": 1, "security.password_history": 0,
+    "security.password_max_age_days": 1,
 }
 SECRET_MIN_LENGTH = 32
 

@@ -217,3 +217,19 @@ def test_wrong_password_and_unknown_user_look_the_same(client):
                                                           "password": "nope"}),
                      401, "bad_credentials")
     assert a["message"] == b["message"] == "用户名或密码错误"
+
+
+def test_changing_ones_password_over_the_api(client):
+    login(client)
+    wrong = client.put("/api/v1/session/password", json={"old_password": "nope", "new_password": "New@2026x"})
+    assert wrong.status_code == 422 and wrong.get_json()["details"] == {"old_password": ["当前密码不正确"]}
+    weak = client.put("/api/v1/session/password", json={"old_password": "Demo@2026", "new_password": "abc"})
+    assert weak.status_code == 422 and "new_password" in weak.get_json()["details"]
+    done = client.put("/api/v1/session/password",
+                      json={"old_password": "Demo@2026", "new_password": "New@2026x"})
+    assert done.status_code == 204
+    client.delete("/api/v1/session")
+    login(client, password="New@2026x")
+    anonymous = client.application.test_client().put(
+        "/api/v1/session/password", json={"old_password": "a", "new_password": "b"})
+    assert anonymous.status_code == 401

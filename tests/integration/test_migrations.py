@@ -11,7 +11,7 @@ from hpf.services.crypto import prepare, upgrade_database, verify_integrity
 TABLES = {"hpf_lock", "hpf_sequence", "org_unit", "app_user", "param_def", "param_value",
           "code_type", "code_item", "job_run", "crypto_key", "person", "individual_account",
           "ledger_voucher", "ledger_entry", "audit_event", "audit_chain", "audit_checkpoint",
-          "login_throttle"}
+          "login_throttle", "password_history"}
 
 
 def tables(database):

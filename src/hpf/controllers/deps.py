@@ -10,6 +10,7 @@ from flask import current_app, g, request, session
 from hpf.app import AppState
 from hpf.domain.errors import Unauthorized
 from hpf.domain.lockout import LockoutPolicy
+from hpf.domain.password_policy import PasswordPolicy
 from hpf.logs import request_id_var
 from hpf.repositories.uow import UnitOfWork
 from hpf.schemas.common import ErrorSchema
@@ -74,3 +75,9 @@ def who() -> audit.Who:
 def lockout_policy() -> LockoutPolicy:
     security = state().settings.security
     return LockoutPolicy(security.lockout_threshold, security.lockout_minutes)
+
+
+def password_policy() -> PasswordPolicy:
+    security = state().settings.security
+    return PasswordPolicy(security.password_min_length, security.password_min_classes,
+                          security.password_history, security.password_max_age_days)

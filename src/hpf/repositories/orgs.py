@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from hpf.repositories.models import LoginThrottle, OrgUnit, User
+from hpf.repositories.models import LoginThrottle, OrgUnit, PasswordHistory, User
 
 
 class OrgRepository:
@@ -41,6 +41,21 @@ class UserRepository:
         self.session.add(user)
         self.session.flush()
         return user
+
+    def recent_hashes(self, user_id: int, n: int) -> list[str]:
+        query = (select(PasswordHistory.password_hash).where(PasswordHistory.user_id == user_id)
+                 .order_by(PasswordHistory.changed_at.desc(), PasswordHistory.id.desc()).limit(n))
+        return list(self.session.scalars(query)) if n else []
+
+    def remember_hash(self, user_id: int, password_hash: str, now, keep: int) -> None:
+        """Record a retired hash; keep only the newest ``keep``."""
+        self.session.add(PasswordHistory(user_id=user_id, password_hash=password_hash, changed_at=now))
+        self.session.flush()
+        old = (select(PasswordHistory.id).where(PasswordHistory.user_id == user_id)
+               .order_by(PasswordHistory.changed_at.desc(), PasswordHistory.id.desc()).offset(keep))
+        stale = list(self.session.scalars(old))
+        if stale:
+            self.session.execute(delete(PasswordHistory).where(PasswordHistory.id.in_(stale)))
 
 
 class ThrottleRepository:

@@ -67,6 +67,11 @@ class LoginSchema(Schema):
                              validate=validate.Length(min=1, max=128))
 
 
+class PasswordChangeSchema(Schema):
+    old_password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=128))
+    new_password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=128))
+
+
 class UserSchema(Schema):
     id = fields.Integer()
     username = fields.String()

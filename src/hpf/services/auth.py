@@ -11,9 +11,11 @@ from sqlalchemy import exc as sa_exc
 
 from hpf.crypto import integrity, keys
 from hpf.crypto.errors import IntegrityViolation
+from hpf.domain import password_policy as password_rules
 from hpf.domain.calendar import BUSINESS_TZ
-from hpf.domain.errors import Unauthorized
+from hpf.domain.errors import Unauthorized, ValidationFailed
 from hpf.domain.lockout import LockoutPolicy, Throttle
+from hpf.domain.password_policy import PasswordPolicy
 from hpf.repositories.uow import UnitOfWork
 from hpf.security.passwords import hash_password, needs_rehash, verify_password
 from hpf.services import audit
@@ -108,6 +110,32 @@ def _count_failure(database, username: str, now: datetime, policy: LockoutPolicy
 def _locked_message(until: datetime) -> str:
     local = until.astimezone(BUSINESS_TZ).strftime("%H:%M")
     return f"连续登录失败次数过多，账户已锁定，请于 {local} 后再试"
+
+
+def change_password(uow: UnitOfWork, user_id: int, old: str, new: str, now: datetime,
+                    policy: PasswordPolicy | None = None, who: audit.Who | None = None) -> None:
+    """A staff member changes their own password: the current one must be given, the new one
+    must meet the policy and differ from the current and the last ``policy.history`` ones."""
+    policy = policy or PasswordPolicy()
+    with uow:
+        user = uow.users.get(user_id)
+        if user is None or not user.active:
+            raise Unauthorized()
+        if not verify_password(old, user.password_hash):
+            raise ValidationFailed(details={"old_password": ["当前密码不正确"]})
+        rules = password_rules.problems(new, user.username, policy)
+        if rules:
+            raise ValidationFailed(details={"new_password": rules})
+        previous = [user.password_hash, *uow.users.recent_hashes(user.id, policy.history)]
+        if any(verify_password(new, h) for h in previous[:policy.history + 1]):
+            reused = f"新密码不得与最近 {policy.history} 次使用过的密码相同"
+            raise ValidationFailed(details={"new_password": [reused]})
+        uow.users.remember_hash(user.id, user.password_hash, now, policy.history)
+        user.password_hash = hash_password(new)
+        user.password_changed_at = now
+        audit.record(uow, dataclasses.replace(who or audit.Who.system("auth"), actor=user.username),
+                     "auth.password.change", target=f"user:{user.username}", now=now)
+        uow.commit()
 
 
 def logout(uow: UnitOfWork, user: UserView, who: audit.Who, now: datetime) -> None:

@@ -13,12 +13,12 @@ from hpf.repositories.models.ledger import LedgerEntry, LedgerVoucher
 from hpf.repositories.models.org import OrgUnit, User
 from hpf.repositories.models.params import ParamDef, ParamValue
 from hpf.repositories.models.people import IndividualAccount, Person
-from hpf.repositories.models.security import LoginThrottle
+from hpf.repositories.models.security import LoginThrottle, PasswordHistory
 
 metadata = Base.metadata
 
 __all__ = [
     "AuditChain", "AuditCheckpoint", "AuditEvent", "Base", "CodeItem", "CodeType", "CryptoKey",
     "IndividualAccount", "JobRun", "LedgerEntry", "LedgerVoucher", "LoginThrottle", "OrgUnit",
-    "ParamDef", "ParamValue", "Person", "User", "metadata", "support_tables",
+    "ParamDef", "ParamValue", "PasswordHistory", "Person", "User", "metadata", "support_tables",
 ]

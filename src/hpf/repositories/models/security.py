@@ -1,4 +1,4 @@
-"""Login throttling: consecutive failures per username (existing or not)."""
+"""Login throttling and password history."""
 
 from __future__ import annotations
 
@@ -18,3 +18,13 @@ class LoginThrottle(Base):
     failures: Mapped[int]
     locked_until: Mapped[datetime | None]
     last_failed_at: Mapped[datetime]
+
+
+class PasswordHistory(Base):
+    __tablename__ = "password_history"
+    __table_args__ = ({"comment": "历史口令哈希（防止重复使用）"},)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("app_user.id"), index=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    changed_at: Mapped[datetime]
