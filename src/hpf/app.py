@@ -47,7 +47,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.session_cookie_secure,
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.security.session_absolute_hours),
         MAX_CONTENT_LENGTH=32 * 1024 * 1024,
         API_TITLE="HPF Core 住房公积金综合业务平台 API",
         API_VERSION=f"v1 ({__version__})",

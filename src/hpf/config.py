@@ -95,6 +95,8 @@ class SecuritySettings:
     password_min_classes: int = 3  # of 4: lower, upper, digit, other
     password_history: int = 5  # a new password may not repeat one of the last N
     password_max_age_days: int = 90
+    session_idle_minutes: int = 30  # 登录超时: signed out after this long without a request
+    session_absolute_hours: int = 8  # and after this long in any case
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,8 @@ _MINIMUM = {
     "crypto.rotate_batch_size": 1, "crypto.sdf_kek_index": 1,
     "security.lockout_threshold": 1, "security.lockout_minutes": 1,
     "security.password_min_length": 6, "security.password_min_classes": 1, "security.password_history": 0,
-    "security.password_max_age_days": 1,
+    "security.password_max_age_days": 1, "security.session_idle_minutes": 1,
+    "security.session_absolute_hours": 1,
 }
 SECRET_MIN_LENGTH = 32
 

@@ -233,3 +233,36 @@ def test_changing_ones_password_over_the_api(client):
     anonymous = client.application.test_client().put(
         "/api/v1/session/password", json={"old_password": "a", "new_password": "b"})
     assert anonymous.status_code == 401
+
+
+def test_sessions_end_after_thirty_idle_minutes_and_eight_hours(settings):
+    from datetime import UTC, datetime, timedelta
+
+    from hpf.app import create_app
+    from hpf.repositories.uow import UnitOfWork
+    from hpf.services.clock import FixedClock
+    from hpf.services.crypto import upgrade_database
+    from hpf.services.demo import load_demo_centre
+
+    clock = FixedClock(datetime(2026, 11, 23, 0, 30, tzinfo=UTC))
+    app = create_app(settings, clock=clock)
+    upgrade_database(app.extensions["hpf"].database)
+    load_demo_centre(UnitOfWork(app.extensions["hpf"].database))
+    client = app.test_client()
+    login(client)
+    clock.at += timedelta(minutes=29)
+    assert client.get("/api/v1/session").status_code == 200  # activity keeps it alive
+    clock.at += timedelta(minutes=31)
+    idle = client.get("/api/v1/session")
+    assert idle.status_code == 401 and idle.get_json()["code"] == "session_expired"
+    assert client.get("/api/v1/session").get_json()["code"] == "unauthorized"  # it was cleared
+    page = client.get("/")
+    assert page.status_code == 302 and "/login?next=/" in page.headers["Location"]
+
+    login(client)
+    for _ in range(16):  # busy all day, a request every 29 minutes: 7 h 44 min
+        clock.at += timedelta(minutes=29)
+        assert client.get("/api/v1/session").status_code == 200
+    clock.at += timedelta(minutes=29)  # 8 h 13 min after signing in
+    assert client.get("/api/v1/session").get_json()["code"] == "session_expired"
+    app.extensions["hpf"].database.dispose()

@@ -29,14 +29,34 @@ def today() -> date:
     return state().clock.today()
 
 
+class SessionExpired(Unauthorized):
+    code = "session_expired"
+    message = "会话已超时，请重新登录"
+
+
 def actor() -> auth.UserView:
-    """The signed-in staff member, or 401 (looked up once per request)."""
+    """The signed-in staff member, or 401 (looked up once per request). A session idle for
+    longer than ``[security] session_idle_minutes``, or older than ``session_absolute_hours``,
+    has ended (GB/T 22239 登录失败处理: 超时自动退出)."""
     if "actor" not in g:
         user_id = session.get("uid")
         if not isinstance(user_id, int):
             raise Unauthorized()
+        _check_session_age()
         g.actor = auth.current_user(uow(), user_id)
     return g.actor
+
+
+def _check_session_age() -> None:
+    security = state().settings.security
+    now = state().clock.now().timestamp()
+    issued, seen = session.get("iat"), session.get("seen")
+    if (not isinstance(issued, (int, float)) or not isinstance(seen, (int, float))
+            or now - seen > security.session_idle_minutes * 60
+            or now - issued > security.session_absolute_hours * 3600):
+        session.clear()
+        raise SessionExpired()
+    session["seen"] = now
 
 
 def signed_in(blp):
@@ -57,6 +77,7 @@ def sign_in(user: auth.UserView) -> None:
     session.clear()
     session.permanent = True
     session["uid"] = user.id
+    session["iat"] = session["seen"] = state().clock.now().timestamp()
     g.actor = user
 
 
