@@ -114,12 +114,10 @@ def _apply_defaults(mapper, target, fields) -> None:
     """Column defaults are filled in after before_insert; fill the protected ones now so the
     MAC covers the value actually stored (``active=True`` by default, say)."""
     for name in fields:
-        column = mapper.columns.get(name)
-        default = getattr(column, "default", None)
-        if getattr(target, name) is None and default is not None and default.is_scalar:
-            setattr(target, name, default.arg)
-        elif getattr(target, name) is None and default is not None and default.is_callable:
-            setattr(target, name, default.arg(None))
+        default = getattr(mapper.columns.get(name), "default", None)
+        plain = default is not None and (default.is_scalar or default.is_callable)  # not SQL defaults
+        if getattr(target, name) is None and plain:
+            setattr(target, name, default.arg(None) if default.is_callable else default.arg)
 
 
 def _seal_new_instance(mapper, connection, target) -> None:

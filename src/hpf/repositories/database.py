@@ -13,7 +13,3 @@ def open_app_database(settings: Settings, url: str | None = None) -> Database:
     database = open_database(url or settings.database_url, settings.database, support_tables)
     keys.attach(database.engine, settings.crypto, settings.instance_path)
     return database
-
-
-def keyring(database: Database) -> keys.Keyring:
-    return keys.for_engine(database.engine)

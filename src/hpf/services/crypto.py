@@ -107,19 +107,22 @@ class IntegrityReport:
         return not self.findings
 
 
-def verify_integrity(database: Database, tables: list[str] | None = None, *,
-                     batch: int = 2000, limit: int = 10_000) -> IntegrityReport:
-    """Recompute every sealed row's MAC; list the rows that do not verify (first ``limit``)."""
-    report = IntegrityReport()
+def _sealed_models(tables: list[str] | None = None) -> list[type]:
+    """The sealed models named by ``tables`` (all when None); an unknown name is an error."""
     models = integrity.sealed_models(Base)
     known = {m.__tablename__ for m in models}
     unknown = set(tables or ()) - known
     if unknown:
         raise CryptoError(f"没有完整性保护的表：{', '.join(sorted(unknown))}"
                           f"（可选：{', '.join(sorted(known))}）", code="crypto_unknown_table")
-    for model in models:
-        if tables and model.__tablename__ not in tables:
-            continue
+    return [m for m in models if not tables or m.__tablename__ in tables]
+
+
+def verify_integrity(database: Database, tables: list[str] | None = None, *,
+                     batch: int = 2000, limit: int = 10_000) -> IntegrityReport:
+    """Recompute every sealed row's MAC; list the rows that do not verify (first ``limit``)."""
+    report = IntegrityReport()
+    for model in _sealed_models(tables):
         for item in integrity.scan(database.engine, model, batch=batch):
             if isinstance(item, integrity.TableReport):
                 report.tables.append(item)
@@ -135,11 +138,7 @@ def reseal_row(database: Database, table: str, pk: int, *, reason: str,
     audit trail records it when the identity module lands."""
     if not reason.strip():
         raise CryptoError("重新签发完整性校验值必须说明原因（如核准工单号）", code="crypto_reason_required")
-    models = {m.__tablename__: m for m in integrity.sealed_models(Base)}
-    model = models.get(table)
-    if model is None:
-        raise CryptoError(f"没有完整性保护的表：{table}（可选：{', '.join(sorted(models))}）",
-                          code="crypto_unknown_table")
+    [model] = _sealed_models([table])
     t = model.__table__
     key = keyring(database).active("integrity")
     with database.engine.begin() as conn:
@@ -318,15 +317,20 @@ def _reseal(database, model, active, report, batch) -> Iterator[int]:
         yield done
 
 
+def _protected_columns() -> list[tuple[sa.Column, str]]:
+    """Every stored value that names a data key, with the key's purpose."""
+    targets = [(t.__table__.c[a], "pii") for t, a, _ in fields.encrypted_columns(Base)]
+    targets += [(m.__table__.c[i], "blind_index") for m, i, _, _ in fields.blind_index_specs(Base)]
+    targets += [(m.__table__.c.row_mac, "integrity") for m in integrity.sealed_models(Base)]
+    return targets
+
+
 def pending_rows(database: Database) -> dict[str, int]:
     """Rows per key id that are not under their purpose's active key (rotation backlog)."""
     ring = keyring(database)
     counts: dict[str, int] = {}
-    targets = [(t.__table__.c[a], "pii") for t, a, _ in fields.encrypted_columns(Base)]
-    targets += [(m.__table__.c[i], "blind_index") for m, i, _, _ in fields.blind_index_specs(Base)]
-    targets += [(m.__table__.c.row_mac, "integrity") for m in integrity.sealed_models(Base)]
     with database.engine.connect() as conn:
-        for column, purpose in targets:
+        for column, purpose in _protected_columns():
             n = conn.execute(sa.select(sa.func.count()).select_from(column.table)
                              .where(_stale(column, ring.active(purpose)))).scalar_one()
             if n:
@@ -337,11 +341,8 @@ def pending_rows(database: Database) -> dict[str, int]:
 def references(database: Database, key_id: str) -> int:
     """How many stored values still name ``key_id``."""
     total = 0
-    columns = [t.__table__.c[a] for t, a, _ in fields.encrypted_columns(Base)]
-    columns += [m.__table__.c[i] for m, i, _, _ in fields.blind_index_specs(Base)]
-    columns += [m.__table__.c.row_mac for m in integrity.sealed_models(Base)]
     with database.engine.connect() as conn:
-        for column in columns:
+        for column, _purpose in _protected_columns():
             total += conn.execute(sa.select(sa.func.count()).select_from(column.table)
                                   .where(_raw(column).like(f"{key_id}{fields.SEPARATOR}%"))).scalar_one()
         # Audit checkpoints name their signing key: it must outlive them to verify them.
