@@ -182,9 +182,58 @@ def client(app):
 
 
 def login(client, username="teller01", password="Demo@2026"):
+    """Sign in over the API; an administrator's second factor is enrolled (first time) and
+    answered with a code computed from the secret kept per application."""
     response = client.post("/api/v1/session", json={"username": username, "password": password})
+    if response.status_code == 202:
+        response = client.post("/api/v1/session/otp", json={"code": otp_code(client.application, username,
+                                                                              response.get_json())})
     assert response.status_code == 200, response.json
     return response
+
+
+def api_login(http, base: str, username: str, password: str = "Demo@2026", secrets: dict | None = None):
+    """Sign in to a real server with ``requests``; administrators enrol (or answer) the TOTP
+    second factor. ``secrets`` keeps enrolled secrets between calls."""
+    import time
+
+    from hpf.domain import totp
+
+    response = http.post(base + "/api/v1/session", json={"username": username, "password": password})
+    if response.status_code == 202:
+        enrolment = response.json()["enrolment"]
+        kept = secrets if secrets is not None else {}
+        if enrolment:
+            kept[username] = enrolment["secret"]
+        assert username in kept, f"{username} enrolled earlier; pass the secrets dict"
+        response = http.post(base + "/api/v1/session/otp",
+                             json={"code": totp.code_at(kept[username], time.time())})
+    assert response.status_code == 200, response.text
+    return response
+
+
+def otp_code(app, username: str, step_body: dict | None = None) -> str:
+    """A fresh TOTP code for ``username`` (each code is accepted once: use the next step when
+    this one was used already)."""
+    import time
+
+    from hpf.domain import totp
+
+    kept = app.extensions.setdefault("test_otp", {})
+    enrolment = (step_body or {}).get("enrolment")
+    if enrolment:
+        kept[username] = {"secret": enrolment["secret"], "step": None}
+    entry = kept[username]
+    clock = app.extensions["hpf"].clock
+    step = totp.step_of(clock.now().timestamp())
+    if entry["step"] is not None and step <= entry["step"]:
+        step = entry["step"] + 1
+        if step > totp.step_of(clock.now().timestamp()) + 1:  # both codes in the window used
+            assert not hasattr(clock, "at"), "advance the fixed clock by 30 s between administrator logins"
+            time.sleep(totp.STEP_SECONDS - time.time() % totp.STEP_SECONDS + 0.1)
+            step = totp.step_of(clock.now().timestamp())
+    entry["step"] = step
+    return totp.code_at(entry["secret"], step * totp.STEP_SECONDS)
 
 
 # ----- the slow known-answer test, in parallel with the rest of the suite ----------------

@@ -9,7 +9,7 @@ import requests
 
 from hpf.repositories.uow import UnitOfWork
 from hpf.services.demo import load_demo_centre
-from tests.conftest import TEST_KEK
+from tests.conftest import TEST_KEK, api_login
 
 
 def test_serve_on_each_database(database, start_server, tmp_path):
@@ -26,14 +26,24 @@ def test_serve_on_each_database(database, start_server, tmp_path):
     assert login.status_code == 200 and login.json()["org_code"] == "001001"
     info = http.get(server.base + "/api/v1/system/info").json()
     assert info["database"]["server"] == database.adapter.server.label
-    added = http.post(server.base + "/api/v1/parameters/job.history_retention_days/values",
-                      json={"value": "500", "effective_from": "2099-01-01", "source": "e2e"})
-    assert added.status_code == 201, added.text
-    assert added.json()["history"][-1] == {"value": "500", "effective_from": "2099-01-01",
-                                          "effective_to": None, "source": "e2e"}
-    duplicate = http.post(server.base + "/api/v1/parameters/job.history_retention_days/values",
-                          json={"value": "600", "effective_from": "2099-01-01"})
+    # A parameter change: one system administrator submits, a second one approves (双人复核).
+    maker, checker = requests.Session(), requests.Session()
+    api_login(maker, server.base, "sysadmin")
+    submitted = maker.post(server.base + "/api/v1/parameters/job.history_retention_days/values",
+                           json={"value": "500", "effective_from": "2099-01-01", "source": "e2e"})
+    assert submitted.status_code == 202 and submitted.json()["status"] == "pending", submitted.text
+    api_login(checker, server.base, "sysadmin02")
+    approved = checker.post(server.base + f"/api/v1/approvals/{submitted.json()['approval']['id']}/approve",
+                            json={})
+    assert approved.status_code == 200 and approved.json()["status"] == "approved", approved.text
+    history = http.get(server.base + "/api/v1/parameters/job.history_retention_days").json()["history"]
+    assert history[-1] == {"value": "500", "effective_from": "2099-01-01", "effective_to": None,
+                           "source": "e2e"}
+    duplicate = maker.post(server.base + "/api/v1/parameters/job.history_retention_days/values",
+                           json={"value": "600", "effective_from": "2099-01-01"})
     assert duplicate.status_code == 422 and "effective_from" in duplicate.json()["details"]
+    assert http.post(server.base + "/api/v1/parameters/job.history_retention_days/values",
+                     json={"value": "600", "effective_from": "2099-02-01"}).status_code == 403  # a teller
 
     # Metrics from both worker processes are added up (prometheus multiprocess mode).
     for _ in range(20):
@@ -53,6 +63,8 @@ def test_serve_on_each_database(database, start_server, tmp_path):
 
     with database.engine.begin() as conn:  # leave the shared database as found
         conn.exec_driver_sql("DELETE FROM param_value WHERE source = 'e2e'")
+        conn.exec_driver_sql("DELETE FROM approval_request")
+        conn.exec_driver_sql("DELETE FROM user_security")
 
 
 def test_graceful_reload_keeps_serving(tmp_path, start_server):
@@ -88,10 +100,9 @@ def test_the_product_runs_without_any_native_crypto(tmp_path, start_server):
     assert json.loads(report.output)["provider"]["engines"]["sm4"]["engine"] == "gmssl-sm4"
     server = start_server("serve", "--workers", "1", env=env)
     http = requests.Session()
-    login = http.post(server.base + "/api/v1/session", json={"username": "teller01", "password": "Demo@2026"})
-    assert login.status_code == 200
+    api_login(http, server.base, "sysadmin")  # SM3-based TOTP enrolment and code on this provider too
     added = http.post(server.base + "/api/v1/parameters/job.history_retention_days/values",
                       json={"value": "450", "effective_from": "2099-01-01", "source": "portable"})
-    assert added.status_code == 201, added.text
+    assert added.status_code == 202 and added.json()["status"] == "pending", added.text
     assert server.stop() == 0
     assert runner.invoke(cli, ["crypto", "verify-integrity"], env=env).exit_code == 0

@@ -170,10 +170,16 @@ def test_the_business_date_comes_from_the_injected_clock(settings):
     client = app.test_client()
     rate = client.get("/api/v1/parameters/interest.rate.current_year").get_json()
     assert (rate["on"], rate["value"]) == ("2016-01-10", "0.0035")
-    login(client)
+    login(client, "sysadmin")
     added = client.post("/api/v1/parameters/interest.rate.current_year/values",
                         json={"value": "0.004", "effective_from": "2016-01-10"})
-    assert added.status_code == 201 and added.get_json()["value"] == "0.004"
+    assert added.status_code == 202 and added.get_json()["status"] == "pending"
+    checker = app.test_client()
+    login(checker, "sysadmin02")
+    approved = checker.post(f"/api/v1/approvals/{added.get_json()['approval']['id']}/approve", json={})
+    assert approved.status_code == 200, approved.get_json()
+    rate = client.get("/api/v1/parameters/interest.rate.current_year").get_json()
+    assert (rate["value"], rate["effective_from"]) == ("0.004", "2016-01-10")
     app.extensions["hpf"].database.dispose()
 
 
@@ -181,7 +187,9 @@ def test_openapi_documents_the_session_requirement(client):
     spec = client.get("/api/openapi.json").get_json()
     assert spec["components"]["securitySchemes"]["session"]["in"] == "cookie"
     operation = spec["paths"]["/api/v1/parameters/{code}/values"]["post"]
-    assert operation["security"] == [{"session": []}] and "401" in operation["responses"]
+    assert operation["security"] == [{"session": []}, {"token": []}] and "401" in operation["responses"]
+    assert "403" in operation["responses"]
+    assert spec["components"]["securitySchemes"]["token"]["scheme"] == "bearer"
 
 
 def test_a_database_outage_is_503_and_reveals_no_server_details(app, client, tmp_path):

@@ -5,22 +5,55 @@ from __future__ import annotations
 from flask import Flask
 
 from hpf.controllers import console, docs, health, hooks
-from hpf.controllers.api import codes, jobs, orgs, params, session, system
+from hpf.controllers.api import approvals, codes, jobs, orgs, params, roles, session, system, tokens, users
 from hpf.controllers.errors import HpfApi, register_error_handlers
 
-API_BLUEPRINTS = (system.blp, session.blp, params.blp, codes.blp, orgs.blp, jobs.blp)
+API_BLUEPRINTS = (
+    system.blp,
+    session.blp,
+    users.blp,
+    roles.blp,
+    orgs.blp,
+    approvals.blp,
+    tokens.blp,
+    params.blp,
+    codes.blp,
+    jobs.blp,
+)
 WEB_BLUEPRINTS = (health.bp, docs.bp, console.bp)
 
 
 def register(app: Flask) -> None:
     hooks.register(app)
     register_error_handlers(app)
-    api = HpfApi(app, spec_kwargs={"info": {"description": (
-        "HPF Core 的 JSON API。所有错误均返回 {code, message, details, request_id}；"
-        "写操作需先登录 (POST /api/v1/session)。")}})
+    api = HpfApi(
+        app,
+        spec_kwargs={
+            "info": {
+                "description": (
+                    "HPF Core 的 JSON API。所有错误均返回 {code, message, details, request_id}；"
+                    "写操作需先登录 (POST /api/v1/session)。"
+                )
+            }
+        },
+    )
     api.spec.components.security_scheme(
-        "session", {"type": "apiKey", "in": "cookie", "name": app.config["SESSION_COOKIE_NAME"],
-                    "description": "登录后由 POST /api/v1/session 设置的会话 Cookie"})
+        "session",
+        {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": app.config["SESSION_COOKIE_NAME"],
+            "description": "登录后由 POST /api/v1/session 设置的会话 Cookie",
+        },
+    )
+    api.spec.components.security_scheme(
+        "token",
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "接口令牌（POST /api/v1/tokens 申请）：Authorization: Bearer hpf_<前缀>_<密钥>",
+        },
+    )
     for blp in API_BLUEPRINTS:
         api.register_blueprint(blp)
     for bp in WEB_BLUEPRINTS:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, g, jsonify, redirect, render_template, request, url_for
 from flask_smorest import Api
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -76,8 +76,19 @@ def http_error_response(error: HTTPException):
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HpfError)
     def _hpf_error(error: HpfError):
+        from hpf.controllers import deps
+
         if error.status >= 500:
             log.error("service error", extra={"code": error.code, "error": error.for_operator})
+        if error.status == 403 and not isinstance(error, deps.PasswordChangeRequired):
+            deps.record_denied(error)
+        if not wants_json() and request.method == "GET":
+            # The console: sign in (keeping the page asked for), or change the password first.
+            if error.status == 401:
+                return redirect(url_for("console.login_form", next=request.full_path.rstrip("?"),
+                                        expired=1 if error.code == "session_expired" else None))
+            if isinstance(error, deps.PasswordChangeRequired):
+                return redirect(url_for("console.password_form"))
         return error_response(error.status, error.code, error.message, error.details)
 
     @app.errorhandler(OperationalError)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -26,6 +27,10 @@ class OrgRepository:
         self.session.flush()
         return org
 
+    def has_active_children(self, org_id: int) -> bool:
+        query = select(OrgUnit.id).where(OrgUnit.parent_id == org_id, OrgUnit.active.is_(True)).limit(1)
+        return self.session.scalar(query) is not None
+
 
 class UserRepository:
     def __init__(self, session: Session) -> None:
@@ -41,6 +46,28 @@ class UserRepository:
         self.session.add(user)
         self.session.flush()
         return user
+
+    def search(self, org_ids: frozenset[int] | None, q: str, org_id: int | None, offset: int,
+               limit: int) -> tuple[list[User], int]:
+        """Users of the given organisations (None: all), matching ``q`` in the username or
+        name, ordered by username; and how many match in all."""
+        query = select(User)
+        if org_ids is not None:
+            query = query.where(User.org_id.in_(org_ids))
+        if org_id is not None:
+            query = query.where(User.org_id == org_id)
+        if q:
+            like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            query = query.where(sa.or_(User.username.like(like, escape="\\"),
+                                       User.display_name.like(like, escape="\\")))
+        total = self.session.scalar(select(sa.func.count()).select_from(query.subquery()))
+        rows = self.session.scalars(query.order_by(User.username).offset(offset).limit(limit))
+        return list(rows), int(total or 0)
+
+    def count_by_org(self) -> dict[int, int]:
+        rows = self.session.execute(select(User.org_id, sa.func.count()).where(User.active.is_(True))
+                                    .group_by(User.org_id))
+        return {org_id: n for org_id, n in rows}
 
     def recent_hashes(self, user_id: int, n: int) -> list[str]:
         query = (select(PasswordHistory.password_hash).where(PasswordHistory.user_id == user_id)
@@ -76,6 +103,13 @@ class ThrottleRepository:
         else:
             row.failures, row.locked_until, row.last_failed_at = failures, locked_until, now
         self.session.flush()
+
+    def locked_usernames(self, usernames: list[str], now) -> set[str]:
+        if not usernames:
+            return set()
+        query = select(LoginThrottle.username).where(LoginThrottle.username.in_(usernames),
+                                                    LoginThrottle.locked_until > now)
+        return set(self.session.scalars(query))
 
     def clear(self, username: str) -> None:
         self.session.execute(delete(LoginThrottle).where(LoginThrottle.username == username))

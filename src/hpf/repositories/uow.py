@@ -11,6 +11,7 @@ from functools import cached_property
 from sqlalchemy.orm import Session, sessionmaker
 
 from hpf.crypto import keys
+from hpf.repositories.access import AccessRepository
 from hpf.repositories.audit import AuditRepository
 from hpf.repositories.codes import CodeRepository
 from hpf.repositories.jobs import JobRunRepository
@@ -46,6 +47,10 @@ class UnitOfWork:
     @property
     def adapter(self) -> Adapter:
         return self.database.adapter
+
+    @cached_property
+    def access(self) -> AccessRepository:
+        return AccessRepository(self._s())
 
     @cached_property
     def throttle(self) -> ThrottleRepository:

@@ -1,10 +1,15 @@
-"""Staff sign-in (登录). Lockout, second factor and permissions come with the identity module."""
+"""Staff sign-in (登录): password, lockout, the second factor, password expiry.
+
+A sign-in whose principal needs a second factor (the administrators always; anyone who
+enrolled) stops after the password: ``authenticate`` records ``auth.login.password`` and the
+controller asks for the one-time code, which ``verify_second_factor`` checks. Wrong codes
+count towards the same lockout as wrong passwords.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import exc as sa_exc
@@ -12,13 +17,15 @@ from sqlalchemy import exc as sa_exc
 from hpf.crypto import integrity, keys
 from hpf.crypto.errors import IntegrityViolation
 from hpf.domain import password_policy as password_rules
+from hpf.domain import totp
 from hpf.domain.calendar import BUSINESS_TZ
-from hpf.domain.errors import Unauthorized, ValidationFailed
+from hpf.domain.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from hpf.domain.lockout import LockoutPolicy, Throttle
 from hpf.domain.password_policy import PasswordPolicy
 from hpf.repositories.uow import UnitOfWork
 from hpf.security.passwords import hash_password, needs_rehash, verify_password
-from hpf.services import audit
+from hpf.services import access, audit
+from hpf.services.access import Principal
 
 log = logging.getLogger("hpf.auth")
 
@@ -33,17 +40,21 @@ class AccountLocked(Unauthorized):
     message = "连续登录失败次数过多，账户已锁定"
 
 
-@dataclass(frozen=True)
-class UserView:
-    id: int
-    username: str
-    display_name: str
-    org_code: str
-    org_name: str
+class BadSecondFactor(Unauthorized):
+    code = "bad_second_factor"
+    message = "动态口令错误或已使用，请输入认证器上的最新口令"
+
+
+UserView = Principal  # the name the controllers knew before roles existed
+
+
+def needs_second_factor(user: Principal) -> bool:
+    return user.mfa_enabled or user.mfa_required
 
 
 def authenticate(uow: UnitOfWork, username: str, password: str, now: datetime,
-                 who: audit.Who | None = None, policy: LockoutPolicy | None = None) -> UserView:
+                 who: audit.Who | None = None, policy: LockoutPolicy | None = None,
+                 max_age_days: int = 0) -> Principal:
     """Check a username and password; on success record the login time. Every attempt is
     in the audit trail: a success with the login, a refusal on its own. ``policy``-many
     consecutive failures lock the username (known or not) for ``policy.minutes``."""
@@ -70,9 +81,10 @@ def authenticate(uow: UnitOfWork, username: str, password: str, now: datetime,
             user.last_login_at = now
             if throttle is not None:
                 uow.throttle.clear(username)  # a success ends the run of failures
-            view = _view(uow, user)
-            audit.record(uow, dataclasses.replace(where, actor=username, org_code=view.org_code),
-                         "auth.login", target=f"user:{username}", now=now)
+            view = access.load(uow, user, now, max_age_days)
+            pending = needs_second_factor(view)
+            audit.record(uow, view.who(where), "auth.login.password" if pending else "auth.login",
+                         target=f"user:{username}", summary="待验证动态口令" if pending else "", now=now)
             uow.commit()
     except (BadCredentials, IntegrityViolation, AccountLocked) as exc:
         actor = dataclasses.replace(where, actor=username)
@@ -133,26 +145,102 @@ def change_password(uow: UnitOfWork, user_id: int, old: str, new: str, now: date
         uow.users.remember_hash(user.id, user.password_hash, now, policy.history)
         user.password_hash = hash_password(new)
         user.password_changed_at = now
+        settings = uow.access.security(user.id)
+        if settings is not None and settings.must_change_password:
+            settings.must_change_password, settings.updated_at = False, now
         audit.record(uow, dataclasses.replace(who or audit.Who.system("auth"), actor=user.username),
                      "auth.password.change", target=f"user:{user.username}", now=now)
         uow.commit()
 
 
-def logout(uow: UnitOfWork, user: UserView, who: audit.Who, now: datetime) -> None:
-    with uow:
-        audit.record(uow, dataclasses.replace(who, actor=user.username, org_code=user.org_code),
-                     "auth.logout", target=f"user:{user.username}", now=now)
-        uow.commit()
+def verify_second_factor(uow: UnitOfWork, user_id: int, code: str, now: datetime, who: audit.Who,
+                         policy: LockoutPolicy | None = None, max_age_days: int = 0) -> Principal:
+    """The second step of a sign-in: a TOTP code from the user's authenticator. During
+    enrolment (a secret stored but not yet confirmed) a good code also confirms it."""
+    policy = policy or LockoutPolicy()
+    username = ""
+    try:
+        with uow:
+            user = uow.users.get(user_id)
+            if user is None or not user.active:
+                raise BadCredentials()
+            username = user.username
+            throttle = uow.throttle.get(username)
+            if throttle is not None and Throttle(throttle.failures, throttle.locked_until).locked(now):
+                raise AccountLocked(_locked_message(throttle.locked_until))
+            settings = uow.access.security_for_update(user.id, now)
+            if not settings.mfa_secret:
+                raise BadSecondFactor("尚未设置动态口令", code="mfa_not_enrolled")
+            step = totp.verify(settings.mfa_secret, code, now.timestamp(), last_step=settings.mfa_last_step)
+            if step is None:
+                raise BadSecondFactor()
+            enrolling = not settings.mfa_enabled
+            settings.mfa_last_step, settings.mfa_enabled, settings.updated_at = step, True, now
+            uow.throttle.clear(username)
+            view = access.load(uow, user, now, max_age_days)
+            if enrolling:
+                audit.record(uow, view.who(who), "auth.mfa.enrol", target=f"user:{username}", now=now)
+            audit.record(uow, view.who(who), "auth.login", target=f"user:{username}", summary="动态口令",
+                         now=now)
+            uow.commit()
+    except (BadCredentials, BadSecondFactor, AccountLocked) as exc:
+        actor = dataclasses.replace(who, actor=username or f"user-id:{user_id}")
+        audit.record_now(uow.database, actor, "auth.login", result="failure", target=f"user:{username}",
+                         summary=exc.code, now=now)
+        if isinstance(exc, BadSecondFactor) and username:
+            locked_until = _count_failure(uow.database, username, now, policy)
+            if locked_until is not None:
+                audit.record_now(uow.database, actor, "auth.lock", target=f"user:{username}",
+                                 summary=f"until={locked_until.isoformat()}", now=now)
+                raise AccountLocked(_locked_message(locked_until)) from None
+        raise
+    return view
 
 
-def current_user(uow: UnitOfWork, user_id: int) -> UserView:
+def begin_enrolment(uow: UnitOfWork, user_id: int, now: datetime, issuer: str) -> tuple[str, str]:
+    """A new TOTP secret for the user (stored encrypted, not yet in force): (secret, otpauth URI).
+    Until a code confirms it, an earlier enrolment stays as it was."""
     with uow:
         user = uow.users.get(user_id)
         if user is None or not user.active:
             raise Unauthorized()
-        return _view(uow, user)
+        settings = uow.access.security_for_update(user.id, now)
+        if settings.mfa_enabled:
+            raise Conflict("已设置动态口令；如需更换，请联系安全管理员重置", code="mfa_enrolled")
+        secret = totp.new_secret()
+        settings.mfa_secret, settings.mfa_last_step, settings.updated_at = secret, None, now
+        uow.commit()
+        return secret, totp.provisioning_uri(secret, user.username, issuer)
 
 
-def _view(uow: UnitOfWork, user) -> UserView:
-    org = uow.orgs.get(user.org_id)
-    return UserView(user.id, user.username, user.display_name, org.code, org.name)
+def reset_second_factor(uow: UnitOfWork, actor: Principal, who: audit.Who, now: datetime,
+                        user_id: int) -> None:
+    """安全管理员: clear someone's enrolment (a lost phone); they enrol again at next sign-in."""
+    actor.require("mfa:reset")
+    if actor.id == user_id:
+        raise Forbidden("不能重置自己的动态口令", code="self_administration")
+    with uow:
+        user = uow.users.get(user_id)
+        if user is None:
+            raise NotFound("用户不存在", code="user_not_found")
+        actor.require_scope(user.org_id)
+        settings = uow.access.security_for_update(user.id, now)
+        settings.mfa_secret, settings.mfa_enabled, settings.mfa_last_step = None, False, None
+        settings.updated_at = now
+        audit.record(uow, actor.who(who), "auth.mfa.reset", target=f"user:{user.username}", now=now)
+        uow.commit()
+
+
+def logout(uow: UnitOfWork, user: UserView, who: audit.Who, now: datetime) -> None:
+    with uow:
+        audit.record(uow, user.who(who), "auth.logout", target=f"user:{user.username}", now=now)
+        uow.commit()
+
+
+def current_user(uow: UnitOfWork, user_id: int, now: datetime | None = None,
+                 max_age_days: int = 0) -> Principal:
+    with uow:
+        user = uow.users.get(user_id)
+        if user is None or not user.active:
+            raise Unauthorized()
+        return access.load(uow, user, now, max_age_days)

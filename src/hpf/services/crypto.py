@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -48,7 +49,13 @@ def upgrade_database(database: Database, revision: str = "head", *, batch: int =
         return result, None
     # Seal rows only when this call actually migrated: at any other time a row without a
     # MAC is a finding for verify-integrity, not something to bless.
-    return result, prepare(database, batch=batch, seal=before != result.current)
+    prepared = prepare(database, batch=batch, seal=before != result.current)
+    # Built-in roles and default maker-checker rules are sealed rows: written here, not in SQL.
+    from hpf.repositories.uow import UnitOfWork
+    from hpf.services import access
+
+    prepared.update(access.sync_builtin(UnitOfWork(database), datetime.now(UTC)))
+    return result, prepared
 
 
 def prepare(database: Database, *, batch: int = 500, seal: bool = True) -> dict[str, int]:

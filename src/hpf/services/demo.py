@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from hpf.repositories.models import OrgUnit, User
 from hpf.repositories.uow import UnitOfWork
 from hpf.security.passwords import hash_password
+from hpf.services import access
 
 DEMO_PASSWORD = "Demo@2026"  # noqa: S105 - printed by `hpf demo`; demo database only
 
@@ -20,17 +22,18 @@ ORGS = [
     ("002001", "东城营业厅", "counter", "002", "350102"),
     ("003001", "西城营业厅", "counter", "003", "350103"),
 ]
-# (username, display name, org code) — duties become roles with the identity module
+# (username, display name, org code, built-in roles)
 USERS = [
-    ("teller01", "王芳（柜员）", "001001"),
-    ("teller02", "赵磊（柜员）", "002001"),
-    ("reviewer01", "李娜（复核员）", "001"),
-    ("approver01", "陈刚（审批员）", "000000"),
-    ("accountant01", "周敏（会计）", "000000"),
-    ("auditor01", "吴静（稽核员）", "000000"),
-    ("sysadmin", "系统管理员", "000000"),
-    ("secadmin", "安全管理员", "000000"),
-    ("auditadmin", "审计管理员", "000000"),
+    ("teller01", "王芳（柜员）", "001001", ["teller"]),
+    ("teller02", "赵磊（柜员）", "002001", ["teller"]),
+    ("reviewer01", "李娜（复核员）", "001", ["reviewer"]),
+    ("approver01", "陈刚（审批员）", "000000", ["approver"]),
+    ("accountant01", "周敏（会计）", "000000", ["accountant"]),
+    ("auditor01", "吴静（稽核员）", "000000", ["auditor"]),
+    ("sysadmin", "系统管理员", "000000", ["sysadmin"]),
+    ("sysadmin02", "系统管理员（复核）", "000000", ["sysadmin"]),
+    ("secadmin", "安全管理员", "000000", ["secadmin"]),
+    ("auditadmin", "审计管理员", "000000", ["auditadmin"]),
 ]
 
 
@@ -42,7 +45,10 @@ class DemoLogin:
 
 
 def load_demo_centre(uow: UnitOfWork) -> list[DemoLogin]:
-    """Create the demo organisations and users once; later calls change nothing."""
+    """Create the demo organisations and users once; later calls change nothing. The
+    administrators enrol their second factor (an authenticator app) at first sign-in."""
+    now = datetime.now(UTC)
+    access.sync_builtin(uow, now)
     with uow:
         if uow.orgs.by_code(ORGS[0][0]) is None:
             ids: dict[str, int] = {}
@@ -51,9 +57,10 @@ def load_demo_centre(uow: UnitOfWork) -> list[DemoLogin]:
                                            parent_id=ids.get(parent) if parent else None))
                 ids[code] = org.id
             password = hash_password(DEMO_PASSWORD)
-            for username, display, org_code in USERS:
-                uow.users.add(User(username=username, display_name=display,
-                                   org_id=ids[org_code], password_hash=password))
+            for username, display, org_code, roles in USERS:
+                user = uow.users.add(User(username=username, display_name=display, org_id=ids[org_code],
+                                          password_hash=password, password_changed_at=now))
+                access.grant_role_codes(uow, user.id, roles, "demo", now)
             uow.commit()
         names = {o.code: o.name for o in uow.orgs.all()}
-    return [DemoLogin(u, d, names[o]) for u, d, o in USERS]
+    return [DemoLogin(u, d, names[o]) for u, d, o, _ in USERS]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from hpf.domain.calendar import BUSINESS_TZ
 from hpf.domain.errors import NotFound
 from hpf.domain.params import (
     DatedValue,
@@ -17,7 +18,7 @@ from hpf.domain.params import (
     value_in_force,
 )
 from hpf.repositories.uow import UnitOfWork
-from hpf.services import audit
+from hpf.services import approvals, audit
 
 
 class UnknownParameter(NotFound):
@@ -77,17 +78,40 @@ def value_on_date(uow: UnitOfWork, code: str, on: date) -> Decimal | int | str |
 def add_value(uow: UnitOfWork, cmd: NewParamValue, today: date, who: audit.Who | None = None) -> ParamView:
     """Add a value taking effect on ``cmd.effective_from`` (today or later)."""
     with uow:
-        spec = _spec(uow, cmd.code)
-        uow.params.lock_spec(cmd.code)
-        existing = uow.params.values(cmd.code)
-        text = check_new_value(spec, cmd.value, cmd.effective_from, today, existing)
-        uow.params.add_value(cmd.code, DatedValue(text, cmd.effective_from, cmd.source), cmd.actor)
-        view = _view(spec, uow.params.values(cmd.code), today)
-        audit.record(uow, who or audit.Who.system("params"), "param.value.add", target=f"param:{cmd.code}",
-                     summary=f"value={text} effective_from={cmd.effective_from.isoformat()} "
-                             f"source={cmd.source}")
+        view = _add(uow, cmd, today, who or audit.Who.system("params"))
         uow.commit()
     return view
+
+
+def _add(uow: UnitOfWork, cmd: NewParamValue, today: date, who: audit.Who) -> ParamView:
+    spec = _spec(uow, cmd.code)
+    uow.params.lock_spec(cmd.code)
+    existing = uow.params.values(cmd.code)
+    text = check_new_value(spec, cmd.value, cmd.effective_from, today, existing)
+    uow.params.add_value(cmd.code, DatedValue(text, cmd.effective_from, cmd.source), cmd.actor)
+    audit.record(uow, who, "param.value.add", target=f"param:{cmd.code}",
+                 summary=f"value={text} effective_from={cmd.effective_from.isoformat()} source={cmd.source}")
+    return _view(spec, uow.params.values(cmd.code), today)
+
+
+def check_value(uow: UnitOfWork, cmd: NewParamValue, today: date) -> str:
+    """The value as it would be stored, or ValidationFailed: checked before a change waits
+    for its checker, and again when it is applied."""
+    with uow:
+        spec = _spec(uow, cmd.code)
+        return check_new_value(spec, cmd.value, cmd.effective_from, today, uow.params.values(cmd.code))
+
+
+def _apply_change(ctx: approvals.Context, payload: dict) -> str:
+    """Maker-checker operation ``param.change``: the maker is recorded as the value's author."""
+    cmd = NewParamValue(payload["code"], payload["value"], date.fromisoformat(payload["effective_from"]),
+                        payload.get("source", ""), f"{ctx.maker}/{ctx.checker}" if ctx.checker else ctx.maker)
+    today = ctx.now.astimezone(BUSINESS_TZ).date()
+    view = _add(ctx.uow, cmd, today, ctx.who)
+    return f"{view.spec.name} 自 {cmd.effective_from.isoformat()} 起取值 {payload['value']}"
+
+
+approvals.register("param.change", "业务参数调整", _apply_change, maker_permission="param:edit")
 
 
 def _spec(uow: UnitOfWork, code: str) -> ParamSpec:

@@ -4,7 +4,16 @@ Models are persistence shapes, not domain objects: services turn them into domai
 and DTOs. Portable types only (see docs/architecture.md, "Databases").
 """
 
-from hpf.repositories.models.audit import AuditChain, AuditCheckpoint, AuditEvent
+from hpf.repositories.models.access import (
+    ApiToken,
+    ApprovalPolicy,
+    ApprovalRequest,
+    Role,
+    RolePermission,
+    UserRole,
+    UserSecurity,
+)
+from hpf.repositories.models.audit import AuditArchive, AuditChain, AuditCheckpoint, AuditEvent
 from hpf.repositories.models.base import Base, support_tables
 from hpf.repositories.models.codes import CodeItem, CodeType
 from hpf.repositories.models.crypto import CryptoKey
@@ -18,7 +27,32 @@ from hpf.repositories.models.security import LoginThrottle, PasswordHistory
 metadata = Base.metadata
 
 __all__ = [
-    "AuditChain", "AuditCheckpoint", "AuditEvent", "Base", "CodeItem", "CodeType", "CryptoKey",
-    "IndividualAccount", "JobRun", "LedgerEntry", "LedgerVoucher", "LoginThrottle", "OrgUnit",
-    "ParamDef", "ParamValue", "PasswordHistory", "Person", "User", "metadata", "support_tables",
+    "ApiToken",
+    "ApprovalPolicy",
+    "ApprovalRequest",
+    "AuditArchive",
+    "AuditChain",
+    "AuditCheckpoint",
+    "AuditEvent",
+    "Base",
+    "CodeItem",
+    "CodeType",
+    "CryptoKey",
+    "IndividualAccount",
+    "JobRun",
+    "LedgerEntry",
+    "LedgerVoucher",
+    "LoginThrottle",
+    "OrgUnit",
+    "ParamDef",
+    "ParamValue",
+    "PasswordHistory",
+    "Person",
+    "Role",
+    "RolePermission",
+    "User",
+    "UserRole",
+    "UserSecurity",
+    "metadata",
+    "support_tables",
 ]

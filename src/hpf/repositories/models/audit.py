@@ -59,3 +59,27 @@ class AuditCheckpoint(Base):
     signed_at: Mapped[datetime]
     key_id: Mapped[str] = mapped_column(sa.String(24))
     signature: Mapped[str] = mapped_column(sa.String(200))  # DER, hex
+
+
+class AuditArchive(Base):
+    """One archive file: records ``from_seq``..``to_seq`` moved out of ``audit_event``.
+
+    The remaining chain starts at ``to_seq + 1`` and links to ``last_hash``. Every field but
+    ``id``, ``key_id`` and ``signature`` is covered by the SM2 signature (no row MAC needed).
+    """
+
+    __tablename__ = "audit_archive"
+    __table_args__ = ({"comment": "审计记录归档登记（归档文件 SM3 与 SM2 签名）"},)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    from_seq: Mapped[int] = mapped_column(unique=True)
+    to_seq: Mapped[int]
+    record_count: Mapped[int]
+    last_hash: Mapped[str] = mapped_column(sa.String(64))  # hash of record to_seq: the anchor
+    cutoff: Mapped[datetime]  # records strictly before it were archived
+    file_name: Mapped[str] = mapped_column(sa.String(255))
+    file_sm3: Mapped[str] = mapped_column(sa.String(64))
+    archived_at: Mapped[datetime]
+    archived_by: Mapped[str] = mapped_column(sa.String(80))
+    key_id: Mapped[str] = mapped_column(sa.String(24))
+    signature: Mapped[str] = mapped_column(sa.String(200))  # DER, hex
