@@ -425,3 +425,58 @@ def update_org(
                 now=now,
             )
         uow.commit()
+
+
+# ---------------------------------------------------------------- the operator's command line
+
+def bootstrap_admin(uow: UnitOfWork, who: audit.Who, now: datetime, *, username: str, display_name: str,
+                    org_code: str, role: str, password: str, policy: PasswordPolicy) -> str:
+    """``hpf users create-admin``: the first administrators of a new installation (nobody
+    can sign in to grant anything yet). Someone with the server's configuration and database
+    access runs it; it is audited like any grant. The password is temporary."""
+    from hpf.domain import access as rules
+    from hpf.services import access
+
+    if role not in rules.ADMIN_KINDS:
+        raise ValidationFailed(details={"role": ["只能创建系统管理员、安全管理员或审计管理员"]})
+    with uow:
+        org = uow.orgs.by_code(org_code)
+        if org is None:
+            raise ValidationFailed(details={"org": [f"机构 {org_code} 不存在"]})
+        user = uow.users.by_username(username)
+        created = user is None
+        if created:
+            problems = {"password": password_rules.problems(password, username, policy)}
+            if not USERNAME.match(username):
+                problems["username"] = ["用户名为 3-32 位，以字母开头，可含字母、数字、_ . -"]
+            if any(problems.values()):
+                raise ValidationFailed(details={k: v for k, v in problems.items() if v})
+            user = uow.users.add(User(username=username, display_name=display_name or username, org_id=org.id,
+                                      password_hash=hash_password(password), active=True, created_at=now))
+            uow.access.security_for_update(user.id, now).must_change_password = True
+        try:
+            access.grant_role_codes(uow, user.id, [role], who.actor, now)
+        except rules.AccessRuleBroken as exc:
+            raise Forbidden(exc.message, code=exc.code) from None
+        audit.record(uow, who, "user.bootstrap", target=f"user:{username}",
+                     summary=f"role={role} created={created}", now=now)
+        uow.commit()
+    return "created" if created else "granted"
+
+
+def operator_recover(uow: UnitOfWork, who: audit.Who, now: datetime, username: str, *,
+                     unlock: bool = False, reset_mfa: bool = False) -> None:
+    """``hpf users unlock/reset-mfa``: when the only security administrator is locked out or
+    lost their authenticator, the operator recovers the account (audited)."""
+    with uow:
+        user = uow.users.by_username(username)
+        if user is None:
+            raise NotFound("用户不存在", code="user_not_found")
+        if unlock:
+            uow.throttle.clear(username)
+            audit.record(uow, who, "user.unlock", target=f"user:{username}", now=now)
+        if reset_mfa:
+            settings = uow.access.security_for_update(user.id, now)
+            settings.mfa_secret, settings.mfa_enabled, settings.mfa_last_step = None, False, None
+            audit.record(uow, who, "auth.mfa.reset", target=f"user:{username}", now=now)
+        uow.commit()
