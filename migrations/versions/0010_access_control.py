@@ -1,4 +1,4 @@
-"""roles, permissions, grants, user security settings, API tokens, maker-checker
+"""roles, permissions, grants, user security settings, API tokens, maker-checker, local code items
 
 Revision ID: 0010
 Revises: 0009
@@ -141,9 +141,14 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_approval_request_maker_id"), "approval_request", ["maker_id"])
     op.create_index("ix_approval_request_status_op_type", "approval_request", ["status", "op_type"])
+    # Code items a centre adds itself (数据字典 extensions), as against the standard's own.
+    with op.batch_alter_table("code_item") as batch:
+        batch.add_column(sa.Column("local", sa.Boolean(), server_default=sa.false(), nullable=False))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("code_item") as batch:
+        batch.drop_column("local")
     op.drop_table("approval_request")
     op.drop_table("approval_policy")
     op.drop_table("api_token")

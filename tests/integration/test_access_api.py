@@ -405,3 +405,29 @@ def test_security_admin_resets_a_lost_second_factor(app):
         "step": None,
     }
     assert otp_code(app, "auditadmin")
+
+
+def test_code_tables_take_local_items_and_keep_standard_names(app):
+    sysadmin, teller = client_as(app, "sysadmin"), client_as(app, "teller01")
+    tables = sysadmin.get("/api/v1/code-tables").get_json()
+    table = tables[0]["code"]
+    items = sysadmin.get(f"/api/v1/code-tables/{table}").get_json()["items"]
+    assert all(i["local"] is False for i in items)
+    added = sysadmin.post(f"/api/v1/code-tables/{table}/items", json={"code": "L1", "name": "本中心扩展"})
+    assert (
+        added.status_code == 201
+        and {"code": "L1", "name": "本中心扩展", "active": True, "local": True} in added.get_json()["items"]
+    )
+    assert (
+        sysadmin.post(f"/api/v1/code-tables/{table}/items", json={"code": "L1", "name": "x"}).status_code
+        == 409
+    )
+    standard = items[0]["code"]
+    renamed = sysadmin.patch(f"/api/v1/code-tables/{table}/items/{standard}", json={"name": "改名"})
+    assert renamed.status_code == 422 and "name" in renamed.get_json()["details"]
+    off = sysadmin.patch(f"/api/v1/code-tables/{table}/items/{standard}", json={"active": False})
+    assert off.status_code == 200
+    assert [i["active"] for i in off.get_json()["items"] if i["code"] == standard] == [False]
+    assert (
+        teller.post(f"/api/v1/code-tables/{table}/items", json={"code": "L2", "name": "x"}).status_code == 403
+    )

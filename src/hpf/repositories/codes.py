@@ -18,6 +18,13 @@ class CodeRepository:
     def get_type(self, code: str) -> CodeType | None:
         return self.session.get(CodeType, code)
 
+    def item(self, type_code: str, code: str) -> CodeItem | None:
+        return self.session.get(CodeItem, (type_code, code))
+
+    def add_item(self, item: CodeItem) -> None:
+        self.session.add(item)
+        self.session.flush()
+
     def items(self, type_code: str) -> list[CodeItem]:
         return list(self.session.scalars(
             select(CodeItem).where(CodeItem.type_code == type_code)

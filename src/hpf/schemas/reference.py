@@ -19,6 +19,17 @@ class CodeItemSchema(Schema):
     code = fields.String()
     name = fields.String()
     active = fields.Boolean()
+    local = fields.Boolean(metadata={"description": "本中心扩展的代码项（非标准代码）"})
+
+
+class NewCodeItemSchema(Schema):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=16))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class CodeItemChangeSchema(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=100))
+    active = fields.Boolean()
 
 
 class CodeTableSummarySchema(Schema):

@@ -26,3 +26,4 @@ class CodeItem(Base):
     name: Mapped[str] = mapped_column(sa.String(100))
     sort_order: Mapped[int] = mapped_column(default=0, server_default="0")
     active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    local: Mapped[bool] = mapped_column(default=False, server_default=sa.false())  # added by the centre
