@@ -431,3 +431,15 @@ def test_code_tables_take_local_items_and_keep_standard_names(app):
     assert (
         teller.post(f"/api/v1/code-tables/{table}/items", json={"code": "L2", "name": "x"}).status_code == 403
     )
+
+
+def test_a_disabled_account_says_so_only_to_someone_with_its_password(app):
+    n = ids(app)
+    sysadmin = client_as(app, "sysadmin")
+    assert sysadmin.patch(f"/api/v1/users/{n['teller02']}", json={"active": False}).status_code == 200
+    client = app.test_client()
+    right = client.post("/api/v1/session", json={"username": "teller02", "password": "Demo@2026"})
+    assert right.status_code == 401 and right.get_json()["code"] == "account_disabled"
+    wrong = client.post("/api/v1/session", json={"username": "teller02", "password": "Wrong@2026"})
+    assert wrong.get_json()["code"] == "bad_credentials"
+    assert sysadmin.patch(f"/api/v1/users/{n['sysadmin']}", json={"active": False}).status_code == 403

@@ -40,6 +40,11 @@ class AccountLocked(Unauthorized):
     message = "连续登录失败次数过多，账户已锁定"
 
 
+class AccountDisabled(Unauthorized):
+    code = "account_disabled"
+    message = "账户已停用，请联系系统管理员"
+
+
 class BadSecondFactor(Unauthorized):
     code = "bad_second_factor"
     message = "动态口令错误或已使用，请输入认证器上的最新口令"
@@ -74,8 +79,10 @@ def authenticate(uow: UnitOfWork, username: str, password: str, now: datetime,
                     log.error("login refused: app_user %s fails its integrity check (%s)", user.id, reason)
                     raise IntegrityViolation()
             ok = verify_password(password, user.password_hash if user else None)
-            if not ok or user is None or not user.active:
+            if not ok or user is None:
                 raise BadCredentials()
+            if not user.active:  # said only to someone who knows the password
+                raise AccountDisabled()
             if needs_rehash(user.password_hash):
                 user.password_hash = hash_password(password)
             user.last_login_at = now
@@ -86,7 +93,7 @@ def authenticate(uow: UnitOfWork, username: str, password: str, now: datetime,
             audit.record(uow, view.who(where), "auth.login.password" if pending else "auth.login",
                          target=f"user:{username}", summary="待验证动态口令" if pending else "", now=now)
             uow.commit()
-    except (BadCredentials, IntegrityViolation, AccountLocked) as exc:
+    except (BadCredentials, IntegrityViolation, AccountLocked, AccountDisabled) as exc:
         actor = dataclasses.replace(where, actor=username)
         audit.record_now(uow.database, actor, "auth.login", result="failure", target=f"user:{username}",
                          summary=exc.code, now=now)
