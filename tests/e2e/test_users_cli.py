@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import sqlalchemy as sa
 from click.testing import CliRunner
 
@@ -46,10 +48,8 @@ def test_first_administrators_and_recovery(tmp_path):
     assert [r.code for r in user.roles] == ["sysadmin"] and user.must_change_password and user.mfa_required
 
     for _ in range(5):  # lock it
-        try:
+        with contextlib.suppress(auth.Unauthorized):
             auth.authenticate(UnitOfWork(database), "root_sec", "wrong", user_now())
-        except auth.Unauthorized:
-            pass
     assert run("users", "unlock", "root_sec").exit_code == 0
     assert (
         auth.authenticate(UnitOfWork(database), "root_sec", "Boot@2026x", user_now()).username == "root_sec"
