@@ -37,7 +37,7 @@ class Server:
             try:
                 if requests.get(self.base + "/healthz", timeout=1).status_code == 200:
                     return self
-            except requests.ConnectionError:
+            except requests.RequestException:  # refused, or a worker still booting
                 pass
             time.sleep(0.2)
         raise AssertionError(f"server not up: {self.log()}")

@@ -24,11 +24,13 @@ def test_serve_on_each_database(database, start_server, tmp_path):
     login = http.post(server.base + "/api/v1/session",
                       json={"username": "teller01", "password": "Demo@2026"})
     assert login.status_code == 200 and login.json()["org_code"] == "001001"
-    info = http.get(server.base + "/api/v1/system/info").json()
-    assert info["database"]["server"] == database.adapter.server.label
+    assert http.get(server.base + "/api/v1/system/info").status_code == 403  # a teller
+
     # A parameter change: one system administrator submits, a second one approves (双人复核).
     maker, checker = requests.Session(), requests.Session()
     api_login(maker, server.base, "sysadmin")
+    info = maker.get(server.base + "/api/v1/system/info").json()
+    assert info["database"]["server"] == database.adapter.server.label
     submitted = maker.post(server.base + "/api/v1/parameters/job.history_retention_days/values",
                            json={"value": "500", "effective_from": "2099-01-01", "source": "e2e"})
     assert submitted.status_code == 202 and submitted.json()["status"] == "pending", submitted.text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from hpf.controllers.deps import signed_in, state
+from hpf.controllers.deps import requires, state
 from hpf.schemas.system import JobRunQuerySchema, JobRunSchema, JobSchema
 from hpf.services import jobs
 
@@ -13,7 +13,7 @@ blp = Blueprint("jobs", __name__, url_prefix="/api/v1/jobs", description="批处
 
 @blp.route("")
 @blp.response(200, JobSchema(many=True))
-@signed_in(blp)
+@requires("job:view", blp)
 def list_jobs():
     """已注册的作业及其生效的调度"""
     return jobs.catalogue(state().settings, state().jobs)
@@ -22,7 +22,7 @@ def list_jobs():
 @blp.route("/runs")
 @blp.arguments(JobRunQuerySchema, location="query")
 @blp.response(200, JobRunSchema(many=True))
-@signed_in(blp)
+@requires("job:view", blp)
 def list_runs(query):
     """最近的运行记录 (新在前)"""
     return jobs.history(state().database, query.get("job"), query["limit"])

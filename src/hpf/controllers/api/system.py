@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from hpf.controllers.deps import signed_in, state
+from hpf.controllers.deps import requires, state
 from hpf.schemas.system import SystemInfoSchema
 from hpf.services import system
 
@@ -13,7 +13,7 @@ blp = Blueprint("system", __name__, url_prefix="/api/v1/system", description="�
 
 @blp.route("/info")
 @blp.response(200, SystemInfoSchema)
-@signed_in(blp)
+@requires("system:view", blp)
 def get_info():
     """版本、数据库 (产品、适配器、能力)、结构版本与调度租约"""
     return system.info(state().database)
