@@ -1,4 +1,4 @@
-"""roles, permissions, grants, user security settings, API tokens, maker-checker, local code items
+"""roles, permissions, grants, user security settings, API tokens, maker-checker, server-side sessions, local code items
 
 Revision ID: 0010
 Revises: 0009
@@ -141,6 +141,19 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_approval_request_maker_id"), "approval_request", ["maker_id"])
     op.create_index("ix_approval_request_status_op_type", "approval_request", ["status", "op_type"])
+    op.create_table(
+        "staff_session",
+        sa.Column("id", sa.String(64), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", UtcDateTime(), nullable=False),
+        sa.Column("last_seen_at", UtcDateTime(), nullable=False),
+        sa.Column("ended_at", UtcDateTime(), nullable=True),
+        sa.Column("ip", sa.String(45), nullable=False),
+        sa.ForeignKeyConstraint(["user_id"], ["app_user.id"], name=op.f("fk_staff_session_user_id_app_user")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_staff_session")),
+        comment="登录会话（服务端可终止）",
+    )
+    op.create_index(op.f("ix_staff_session_user_id"), "staff_session", ["user_id"])
     # Code items a centre adds itself (数据字典 extensions), as against the standard's own.
     with op.batch_alter_table("code_item") as batch:
         batch.add_column(sa.Column("local", sa.Boolean(), server_default=sa.false(), nullable=False))
@@ -149,6 +162,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("code_item") as batch:
         batch.drop_column("local")
+    op.drop_table("staff_session")
     op.drop_table("approval_request")
     op.drop_table("approval_policy")
     op.drop_table("api_token")

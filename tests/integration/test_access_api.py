@@ -443,3 +443,21 @@ def test_a_disabled_account_says_so_only_to_someone_with_its_password(app):
     wrong = client.post("/api/v1/session", json={"username": "teller02", "password": "Wrong@2026"})
     assert wrong.get_json()["code"] == "bad_credentials"
     assert sysadmin.patch(f"/api/v1/users/{n['sysadmin']}", json={"active": False}).status_code == 403
+
+
+def test_signing_out_ends_the_session_on_the_server(app):
+    client = client_as(app, "teller01")
+    cookie = client.get_cookie("hpf_session").value
+    assert client.delete("/api/v1/session").status_code == 204
+    replay = app.test_client()
+    replay.set_cookie("hpf_session", cookie)  # a copy of the cookie taken before signing out
+    ended = replay.get("/api/v1/session")
+    assert ended.status_code == 401 and ended.get_json()["code"] == "session_expired"
+
+
+def test_disabling_an_account_ends_its_sessions(app):
+    n = ids(app)
+    teller = client_as(app, "teller02")
+    assert teller.get("/api/v1/session").status_code == 200
+    client_as(app, "sysadmin").patch(f"/api/v1/users/{n['teller02']}", json={"active": False})
+    assert teller.get("/api/v1/session").status_code == 401

@@ -61,7 +61,15 @@ def actor() -> Principal:
             if not isinstance(user_id, int):
                 raise Unauthorized()
             _check_session_age()
-            g.actor = auth.current_user(uow(), user_id, now, max_age)
+            token = session.get("sid")
+            if not isinstance(token, str):
+                session.clear()
+                raise SessionExpired()
+            try:
+                g.actor = auth.current_user(uow(), user_id, now, max_age, session_token=token)
+            except auth.SessionEnded:
+                session.clear()
+                raise
     principal = g.actor
     if ((principal.must_change_password or principal.password_expired)
             and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS):
@@ -134,10 +142,12 @@ def signed_in(blp):
 
 def sign_in(user: Principal) -> None:
     """A new session (fresh id) for a fully authenticated user."""
+    now = state().clock.now()
     session.clear()
     session.permanent = True
     session["uid"] = user.id
-    session["iat"] = session["seen"] = state().clock.now().timestamp()
+    session["sid"] = auth.start_session(uow(), user.id, now, request.remote_addr or "")
+    session["iat"] = session["seen"] = now.timestamp()
     g.actor = user
 
 
@@ -161,6 +171,10 @@ def pending_user_id() -> int:
 
 
 def sign_out() -> None:
+    """End the session on the server as well: the cookie, if copied, no longer works."""
+    user_id, token = session.get("uid"), session.get("sid")
+    if isinstance(user_id, int) and isinstance(token, str):
+        auth.end_session(uow(), user_id, token, state().clock.now())
     session.clear()
     g.pop("actor", None)
 

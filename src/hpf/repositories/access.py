@@ -15,6 +15,7 @@ from hpf.repositories.models import (
     OrgUnit,
     Role,
     RolePermission,
+    StaffSession,
     User,
     UserRole,
     UserSecurity,
@@ -105,6 +106,30 @@ class AccessRepository:
     def org_nodes(self) -> dict[int, OrgNode]:
         rows = self.session.execute(sa.select(OrgUnit.id, OrgUnit.kind, OrgUnit.parent_id))
         return {r.id: OrgNode(r.id, r.kind, r.parent_id) for r in rows}
+
+    # ------------------------------------------------------------ sessions
+    def session_row(self, session_id: str) -> StaffSession | None:
+        return self.session.get(StaffSession, session_id)
+
+    def add_session(self, row: StaffSession) -> None:
+        self.session.add(row)
+        self.session.flush()
+
+    def end_sessions(self, user_id: int, now: datetime, session_id: str | None = None) -> None:
+        query = sa.update(StaffSession).where(StaffSession.user_id == user_id,
+                                              StaffSession.ended_at.is_(None))
+        if session_id is not None:
+            query = query.where(StaffSession.id == session_id)
+        self.session.execute(query.values(ended_at=now))
+
+    def prune_sessions(self, user_id: int, before: datetime) -> None:
+        self.session.execute(sa.delete(StaffSession).where(
+            StaffSession.user_id == user_id,
+            sa.or_(StaffSession.ended_at.is_not(None), StaffSession.created_at < before)))
+
+    def touch_session(self, session_id: str, now: datetime) -> None:
+        self.session.execute(sa.update(StaffSession).where(StaffSession.id == session_id)
+                             .values(last_seen_at=now))
 
     # ------------------------------------------------------------ API tokens
     def token_by_prefix(self, prefix: str) -> ApiToken | None:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from datetime import datetime
+import secrets
+from datetime import datetime, timedelta
 
 from sqlalchemy import exc as sa_exc
 
+from hpf import crypto
 from hpf.crypto import integrity, keys
 from hpf.crypto.errors import IntegrityViolation
 from hpf.domain import password_policy as password_rules
@@ -22,6 +24,7 @@ from hpf.domain.calendar import BUSINESS_TZ
 from hpf.domain.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from hpf.domain.lockout import LockoutPolicy, Throttle
 from hpf.domain.password_policy import PasswordPolicy
+from hpf.repositories.models import StaffSession
 from hpf.repositories.uow import UnitOfWork
 from hpf.security.passwords import hash_password, needs_rehash, verify_password
 from hpf.services import access, audit
@@ -244,10 +247,50 @@ def logout(uow: UnitOfWork, user: UserView, who: audit.Who, now: datetime) -> No
         uow.commit()
 
 
-def current_user(uow: UnitOfWork, user_id: int, now: datetime | None = None,
-                 max_age_days: int = 0) -> Principal:
+def current_user(uow: UnitOfWork, user_id: int, now: datetime | None = None, max_age_days: int = 0,
+                 session_token: str | None = None) -> Principal:
+    """The principal of a signed-in session. With ``session_token`` the server-side session
+    must exist and not have ended (signed out, or the account disabled)."""
     with uow:
         user = uow.users.get(user_id)
         if user is None or not user.active:
             raise Unauthorized()
+        if session_token is not None:
+            row = uow.access.session_row(_session_id(session_token))
+            if row is None or row.user_id != user.id or row.ended_at is not None:
+                raise SessionEnded()
+            if now is not None and (now - row.last_seen_at).total_seconds() >= SESSION_TOUCH_SECONDS:
+                uow.access.touch_session(row.id, now)  # at most one write a minute per session
+                uow.commit()
         return access.load(uow, user, now, max_age_days)
+
+
+class SessionEnded(Unauthorized):
+    code = "session_expired"
+    message = "会话已结束，请重新登录"
+
+
+SESSION_TOUCH_SECONDS = 60
+SESSION_KEEP_HOURS = 24
+
+
+def _session_id(token: str) -> str:
+    return crypto.sm3(token.encode()).hex()
+
+
+def start_session(uow: UnitOfWork, user_id: int, now: datetime, ip: str) -> str:
+    """A new server-side session; returns the token the cookie carries (only its SM3 digest
+    is stored). The user's ended and day-old sessions are pruned."""
+    token = secrets.token_urlsafe(32)
+    with uow:
+        uow.access.prune_sessions(user_id, now - timedelta(hours=SESSION_KEEP_HOURS))
+        uow.access.add_session(StaffSession(id=_session_id(token), user_id=user_id, created_at=now,
+                                            last_seen_at=now, ended_at=None, ip=ip[:45]))
+        uow.commit()
+    return token
+
+
+def end_session(uow: UnitOfWork, user_id: int, token: str, now: datetime) -> None:
+    with uow:
+        uow.access.end_sessions(user_id, now, _session_id(token))
+        uow.commit()

@@ -221,6 +221,8 @@ def update_user(
         if active is not None and active != user.active:
             changes.append("启用" if active else "停用")
             user.active = active
+            if not active:
+                uow.access.end_sessions(user.id, now)  # signed out everywhere at once
         if changes:
             audit.record(
                 uow,
@@ -255,6 +257,7 @@ def reset_password(
         user.password_hash = hash_password(password)
         user.password_changed_at = now
         uow.access.security_for_update(user.id, now).must_change_password = True
+        uow.access.end_sessions(user.id, now)
         uow.throttle.clear(user.username)
         audit.record(uow, actor.who(who), "user.password.reset", target=f"user:{user.username}", now=now)
         uow.commit()

@@ -22,7 +22,7 @@ from hpf.repositories.models.ledger import LedgerEntry, LedgerVoucher
 from hpf.repositories.models.org import OrgUnit, User
 from hpf.repositories.models.params import ParamDef, ParamValue
 from hpf.repositories.models.people import IndividualAccount, Person
-from hpf.repositories.models.security import LoginThrottle, PasswordHistory
+from hpf.repositories.models.security import LoginThrottle, PasswordHistory, StaffSession
 
 metadata = Base.metadata
 
@@ -50,6 +50,7 @@ __all__ = [
     "Person",
     "Role",
     "RolePermission",
+    "StaffSession",
     "User",
     "UserRole",
     "UserSecurity",

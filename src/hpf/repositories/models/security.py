@@ -28,3 +28,18 @@ class PasswordHistory(Base):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("app_user.id"), index=True)
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     changed_at: Mapped[datetime]
+
+
+class StaffSession(Base):
+    """A signed-in browser or API session, so that signing out (or an administrator disabling
+    the account) ends it on the server: a copied cookie is worthless afterwards."""
+
+    __tablename__ = "staff_session"
+    __table_args__ = ({"comment": "登录会话（服务端可终止）"},)
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)  # SM3 of the cookie's token
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("app_user.id"), index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    ip: Mapped[str] = mapped_column(sa.String(45))
