@@ -154,6 +154,10 @@ def upgrade() -> None:
         comment="登录会话（服务端可终止）",
     )
     op.create_index(op.f("ix_staff_session_user_id"), "staff_session", ["user_id"])
+    # Each audit record names the actor's roles (who, in which capacity). Older records have
+    # none, and their hashes leave it out (hpf.domain.audit.canonical).
+    with op.batch_alter_table("audit_event") as batch:
+        batch.add_column(sa.Column("role", sa.String(60), server_default="", nullable=False))
     # Code items a centre adds itself (数据字典 extensions), as against the standard's own.
     with op.batch_alter_table("code_item") as batch:
         batch.add_column(sa.Column("local", sa.Boolean(), server_default=sa.false(), nullable=False))
@@ -162,6 +166,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("code_item") as batch:
         batch.drop_column("local")
+    with op.batch_alter_table("audit_event") as batch:
+        batch.drop_column("role")
     op.drop_table("staff_session")
     op.drop_table("approval_request")
     op.drop_table("approval_policy")

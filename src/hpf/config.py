@@ -97,6 +97,16 @@ class SecuritySettings:
     password_max_age_days: int = 90
     session_idle_minutes: int = 30  # 登录超时: signed out after this long without a request
     session_absolute_hours: int = 8  # and after this long in any case
+    token_max_days: int = 90  # the longest an API token may be issued for
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    # 审计记录留存: the Cybersecurity Law (art. 21) and GB/T 22239 require network logs to be
+    # kept at least six months, so less than 180 days is refused. Older records are moved
+    # to signed archive files (hpf audit archive, job audit.archive), never just deleted.
+    retention_days: int = 180
+    archive_dir: str = ""  # default <instance>/audit-archive
 
 
 @dataclass(frozen=True)
@@ -111,6 +121,7 @@ class Settings:
     log: LogSettings = field(default_factory=LogSettings)
     crypto: CryptoSettings = field(default_factory=CryptoSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
+    audit: AuditSettings = field(default_factory=AuditSettings)
     # job name -> cron expression (5 fields, or 6 with seconds first); "off" disables
     jobs: Mapping[str, str] = field(default_factory=dict)
     config_file: str = ""
@@ -128,6 +139,7 @@ _SECTIONS: dict[str, type] = {
     "log": LogSettings,
     "crypto": CryptoSettings,
     "security": SecuritySettings,
+    "audit": AuditSettings,
 }
 _TOP_KEYS = ("instance_path", "secret_key", "secret_key_file", "session_cookie_secure")
 # Lower bounds where a smaller value would make the system silently misbehave.
@@ -142,8 +154,11 @@ _MINIMUM = {
     "security.lockout_threshold": 1, "security.lockout_minutes": 1,
     "security.password_min_length": 6, "security.password_min_classes": 1, "security.password_history": 0,
     "security.password_max_age_days": 1, "security.session_idle_minutes": 1,
-    "security.session_absolute_hours": 1,
+    "security.session_absolute_hours": 1, "security.token_max_days": 1,
+    "audit.retention_days": 180,
 }
+# Why a bound exists, where the operator needs to know (appended to the error).
+_MINIMUM_REASON = {"audit.retention_days": "网络日志留存不少于六个月（《网络安全法》第二十一条）"}
 SECRET_MIN_LENGTH = 32
 
 
@@ -264,8 +279,9 @@ def _coerce(section: str, key: str, value: typing.Any, kind: type) -> typing.Any
         except ValueError:
             raise ConfigError(f"配置项 {label} 的值 {value!r} 无效: 应为整数") from None
         if number < _MINIMUM.get(label, 0):
+            reason = f"（{_MINIMUM_REASON[label]}）" if label in _MINIMUM_REASON else ""
             raise ConfigError(f"配置项 {label} 的值 {value!r} 无效: "
-                              f"不能小于 {_MINIMUM.get(label, 0)}")
+                              f"不能小于 {_MINIMUM.get(label, 0)}{reason}")
         return number
     return str(value)
 
@@ -273,6 +289,9 @@ def _coerce(section: str, key: str, value: typing.Any, kind: type) -> typing.Any
 def _resolve_paths_and_secret(settings: Settings) -> Settings:
     instance = Path(settings.instance_path or Path.cwd() / "instance").resolve()
     settings = dataclasses.replace(settings, instance_path=str(instance))
+    if not settings.audit.archive_dir:
+        settings = dataclasses.replace(settings, audit=dataclasses.replace(
+            settings.audit, archive_dir=str(instance / "audit-archive")))
     if settings.log.format not in ("json", "text"):
         raise ConfigError(f"配置项 log.format 的值 {settings.log.format!r} 无效: 应为 json 或 text")
     _check_crypto(settings.crypto)

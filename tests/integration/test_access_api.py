@@ -461,3 +461,12 @@ def test_disabling_an_account_ends_its_sessions(app):
     assert teller.get("/api/v1/session").status_code == 200
     client_as(app, "sysadmin").patch(f"/api/v1/users/{n['teller02']}", json={"active": False})
     assert teller.get("/api/v1/session").status_code == 401
+
+
+def test_audit_records_name_the_actors_roles_and_organisation(app):
+    client_as(app, "teller01").delete("/api/v1/session")
+    with app.extensions["hpf"].database.engine.connect() as conn:
+        row = conn.execute(
+            sa.text("SELECT actor, role, org_code FROM audit_event WHERE action = 'auth.logout'")
+        ).one()
+    assert tuple(row) == ("teller01", "teller", "001001")

@@ -144,13 +144,17 @@ def test_session_login_me_logout(client):
 def test_operations_endpoints_need_a_signed_in_user(client):
     for path in ("/api/v1/system/info", "/api/v1/jobs", "/api/v1/jobs/runs"):
         assert_error(client.get(path), 401, "unauthorized")
-    login(client)
+    login(client)  # a teller: signed in, but these are the system administrator's
+    for path in ("/api/v1/system/info", "/api/v1/jobs", "/api/v1/jobs/runs"):
+        assert_error(client.get(path), 403, "forbidden")
+    client.delete("/api/v1/session")
+    login(client, "sysadmin")
     info = client.get("/api/v1/system/info").get_json()
     assert info["schema"]["at_head"] and info["database"]["adapter"] == "sqlite"
     assert info["scheduler"] == {"leader": None, "lease_expires_at": None,
                                  "last_heartbeat_at": None}
     assert [j["name"] for j in client.get("/api/v1/jobs").get_json()] == [
-        "audit.checkpoint", "system.heartbeat", "system.purge_job_history"]
+        "audit.archive", "audit.checkpoint", "system.heartbeat", "system.purge_job_history"]
 
 
 def test_the_business_date_comes_from_the_injected_clock(settings):

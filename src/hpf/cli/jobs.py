@@ -38,7 +38,7 @@ def run(state: CliState, name: str, day, rerun: bool) -> None:
     registry.get(name)  # unknown names fail before touching the database
     state.preflight()
     when: date = day.date() if day else business_date(Clock().now())
-    result = job_service.run_job(state.database, registry, name, when, rerun=rerun)
+    result = job_service.run_job(state.database, registry, name, when, rerun=rerun, settings=state.settings)
     counts = ", ".join(f"{k}={v}" for k, v in result.counts.items())
     click.echo(f"{name} {when.isoformat()}: {result.status} (运行记录 #{result.run_id}) "
                f"{result.message} {counts}".rstrip())

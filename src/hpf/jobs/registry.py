@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from hpf.config import Settings
 from hpf.domain.errors import NotFound
 from hpf_adapters.db import Database
 
@@ -25,6 +26,7 @@ class JobContext:
     run_id: int
     trigger: str  # manual | scheduled
     logger: logging.Logger
+    settings: Settings | None = None  # the configuration the scheduler or CLI runs with
 
 
 @dataclass(frozen=True)

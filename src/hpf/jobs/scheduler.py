@@ -140,7 +140,7 @@ class SchedulerService:
         spec: JobSpec = self.registry.get(name)
         key = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if spec.per_fire else None
         result = run_job(self.database, self.registry, name, business_date(at),
-                         trigger="scheduled", run_key=key)
+                         trigger="scheduled", run_key=key, settings=self.settings)
         log.info("scheduled run %s", result.status,
                  extra={"job": name, "run_key": result.run_key, "run_id": result.run_id})
         return result

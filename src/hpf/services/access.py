@@ -89,7 +89,8 @@ class Principal:
             raise OutOfScope()
 
     def who(self, base: audit.Who) -> audit.Who:
-        return audit.Who(actor=self.username, org_code=self.org_code, ip=base.ip, request_id=base.request_id)
+        return audit.Who(actor=self.username, org_code=self.org_code, ip=base.ip, request_id=base.request_id,
+                         role=",".join(r.code for r in self.roles))
 
 
 # ---------------------------------------------------------------- loading a principal

@@ -67,7 +67,7 @@ def catalogue(settings: Settings, registry: JobRegistry) -> list[JobView]:
 
 def run_job(database: Database, registry: JobRegistry, name: str, business_date: date, *,
             trigger: str = "manual", run_key: str | None = None,
-            rerun: bool = False) -> JobRunResult:
+            rerun: bool = False, settings: Settings | None = None) -> JobRunResult:
     """Run job ``name`` for ``business_date`` unless that run already succeeded or is running."""
     spec = registry.get(name)
     key = run_key or business_date.isoformat()
@@ -87,7 +87,7 @@ def run_job(database: Database, registry: JobRegistry, name: str, business_date:
             uow.commit()
         except IntegrityError:  # another process claimed this attempt a moment earlier
             return JobRunResult(name, key, "skipped", None, {}, "已被其他进程领取")
-    context = JobContext(database, business_date, run_id, trigger, log)
+    context = JobContext(database, business_date, run_id, trigger, log, settings)
     log.info("job started", extra={"job": name, "run_key": key, "run_id": run_id})
     try:
         outcome = spec.func(context)

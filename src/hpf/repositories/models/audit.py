@@ -33,6 +33,7 @@ class AuditEvent(Sealed, Base):
     result: Mapped[str] = mapped_column(sa.String(10))
     summary: Mapped[str] = mapped_column(sa.String(2000))
     request_id: Mapped[str] = mapped_column(sa.String(64))
+    role: Mapped[str] = mapped_column(sa.String(60), default="", server_default="")
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     hash: Mapped[str] = mapped_column(sa.String(64))
 
