@@ -470,3 +470,24 @@ def test_audit_records_name_the_actors_roles_and_organisation(app):
             sa.text("SELECT actor, role, org_code FROM audit_event WHERE action = 'auth.logout'")
         ).one()
     assert tuple(row) == ("teller01", "teller", "001001")
+
+
+def test_only_the_audit_administrator_reads_exports_and_verifies_the_trail(app):
+    client_as(app, "teller01").get("/api/v1/users")  # a denied call, to find
+    aud, sysadmin = client_as(app, "auditadmin"), client_as(app, "sysadmin")
+    for path in ("/api/v1/audit/events", "/api/v1/audit/events/export"):
+        assert sysadmin.get(path).status_code == 403
+    page = aud.get("/api/v1/audit/events", query_string={"result": "denied", "per_page": 5}).get_json()
+    assert page["total"] >= 1 and page["items"][0]["actor"] == "sysadmin"  # newest first
+    assert any(i["actor"] == "teller01" and i["role"] == "teller" for i in page["items"])
+    bad = aud.get("/api/v1/audit/events", query_string={"result": "maybe"})
+    assert bad.status_code == 422 and "result" in bad.get_json()["details"]
+    csv_file = aud.get("/api/v1/audit/events/export", query_string={"action": "auth.", "format": "csv"})
+    assert csv_file.status_code == 200 and csv_file.data.startswith(b"\xef\xbb\xbf")
+    assert "attachment" in csv_file.headers["Content-Disposition"]
+    xlsx = aud.get("/api/v1/audit/events/export", query_string={"format": "xlsx"})
+    assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+    exports = aud.get("/api/v1/audit/events", query_string={"action": "audit.export"}).get_json()
+    assert exports["total"] == 2 and exports["items"][1]["summary"] == "action=auth."
+    report = aud.post("/api/v1/audit/verify").get_json()
+    assert report["ok"] is True and report["records"] > 0

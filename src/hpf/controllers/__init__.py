@@ -5,7 +5,19 @@ from __future__ import annotations
 from flask import Flask
 
 from hpf.controllers import console, docs, health, hooks
-from hpf.controllers.api import approvals, codes, jobs, orgs, params, roles, session, system, tokens, users
+from hpf.controllers.api import (
+    approvals,
+    audit,
+    codes,
+    jobs,
+    orgs,
+    params,
+    roles,
+    session,
+    system,
+    tokens,
+    users,
+)
 from hpf.controllers.errors import HpfApi, register_error_handlers
 
 API_BLUEPRINTS = (
@@ -19,6 +31,7 @@ API_BLUEPRINTS = (
     params.blp,
     codes.blp,
     jobs.blp,
+    audit.blp,
 )
 WEB_BLUEPRINTS = (health.bp, docs.bp, console.bp)
 
