@@ -79,6 +79,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("user_id", name=op.f("pk_user_security")),
         comment="用户安全设置：数据范围、首次登录改密、动态口令",
     )
+    # Existing accounts get their settings row now (sealed by `hpf db upgrade` right after);
+    # later a missing row means one deleted outside the application.
+    op.execute("INSERT INTO user_security (user_id, must_change_password, mfa_enabled, updated_at) "
+               "SELECT id, 0 = 1, 0 = 1, CURRENT_TIMESTAMP FROM app_user")
     op.create_table(
         "api_token",
         sa.Column("id", sa.Integer(), nullable=False),

@@ -491,3 +491,12 @@ def test_only_the_audit_administrator_reads_exports_and_verifies_the_trail(app):
     assert exports["total"] == 2 and exports["items"][1]["summary"] == "action=auth."
     report = aud.post("/api/v1/audit/verify").get_json()
     assert report["ok"] is True and report["records"] > 0
+
+
+def test_deleting_an_administrators_settings_in_sql_does_not_reset_the_second_factor(app):
+    n = ids(app)
+    client_as(app, "secadmin")  # enrolled
+    with app.extensions["hpf"].database.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM user_security WHERE user_id = :u"), {"u": n["secadmin"]})
+    step = app.test_client().post("/api/v1/session", json={"username": "secadmin", "password": "Demo@2026"})
+    assert step.status_code == 409 and step.get_json()["code"] == "crypto_integrity_violation"

@@ -158,3 +158,19 @@ def test_two_checkers_approving_at_once_apply_the_change_once(database, people):
     with database.engine.connect() as conn:
         n = conn.execute(sa.text("SELECT COUNT(*) FROM param_value WHERE source = 'acs-test'")).scalar_one()
     assert n == 1
+
+
+def test_an_operator_reseals_a_reviewed_grant_by_its_composite_key(database, people):
+    from hpf.crypto.errors import CryptoError
+    from hpf.services import crypto
+
+    roles = role_ids(database)
+    teller = people["teller"].id
+    with database.engine.begin() as conn:  # an approved emergency fix made in SQL
+        conn.execute(sa.text("UPDATE user_role SET granted_by = 'fix', role_id = :r WHERE user_id = :u"),
+                     {"r": roles["reviewer"], "u": teller})
+    assert auth.current_user(UnitOfWork(database), teller, NOW).roles == ()  # ignored until reviewed
+    crypto.reseal_row(database, "user_role", f"{teller},{roles['reviewer']}", reason="工单 2026-118")
+    assert [r.code for r in auth.current_user(UnitOfWork(database), teller, NOW).roles] == ["reviewer"]
+    with pytest.raises(CryptoError, match="主键为 user_id,role_id"):
+        crypto.reseal_row(database, "user_role", str(teller), reason="x")

@@ -94,6 +94,8 @@ def staff_user(database, username, **fields):
         yield
     finally:
         with database.engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM user_security WHERE user_id IN "
+                                 "(SELECT id FROM app_user WHERE username = :u)"), {"u": username})
             conn.execute(sa.text("DELETE FROM app_user WHERE username = :u"), {"u": username})
             conn.execute(sa.text("DELETE FROM org_unit WHERE code = :c"), {"c": code})
 

@@ -38,6 +38,7 @@ def user_id(database, monkeypatch):
     yield uid
     with database.engine.begin() as conn:
         conn.execute(sa.delete(PasswordHistory.__table__).where(PasswordHistory.user_id == uid))
+        conn.execute(sa.text("DELETE FROM user_security WHERE user_id = :u"), {"u": uid})
         conn.execute(sa.delete(User.__table__).where(User.id == uid))
         conn.execute(sa.delete(OrgUnit.__table__).where(OrgUnit.code == "PW-T"))
 

@@ -129,15 +129,15 @@ def verify_integrity(state: CliState, tables: tuple[str, ...], as_json: bool) ->
 
 @crypto.command("reseal")
 @click.argument("table")
-@click.argument("row_id", type=int)
+@click.argument("row_id")
 @click.option("--reason", required=True, help="核准依据，如工单号（记入日志）")
 @click.pass_obj
-def reseal(state: CliState, table: str, row_id: int, reason: str) -> None:
+def reseal(state: CliState, table: str, row_id: str, reason: str) -> None:
     """经核查确认在系统外所做的修改（如核准的紧急修数）后，为该行重新签发完整性校验值"""
     state.settings  # noqa: B018
     selftest.require()
     service.reseal_row(state.connected(), table, row_id, reason=reason, who=state.who("crypto.reseal"))
-    click.echo(f"{table} id={row_id} 已重新签发完整性校验值（原因：{reason.strip()}）")
+    click.echo(f"{table} 主键 {row_id} 已重新签发完整性校验值（原因：{reason.strip()}）")
 
 
 @crypto.command("rotate-keys")

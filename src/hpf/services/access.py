@@ -101,11 +101,10 @@ def load(uow: UnitOfWork, user, now: datetime | None = None, max_age_days: int =
     ring = keys.for_engine(uow.database.engine)
     org = uow.orgs.get(user.org_id)
     settings = uow.access.security(user.id)
-    if settings is not None:
-        reason = integrity.check_instance(ring, settings)
-        if reason:  # a scope widened or a second factor switched off in SQL
-            log.error("user_security %s fails its integrity check (%s)", user.id, reason)
-            raise IntegrityViolation(internal=f"user_security {user.id}: {reason}")
+    reason = integrity.check_instance(ring, settings) if settings is not None else "缺少用户安全设置记录"
+    if reason:  # a scope widened or a second factor switched off (or its row deleted) in SQL
+        log.error("user_security %s fails its integrity check (%s)", user.id, reason)
+        raise IntegrityViolation(internal=f"user_security {user.id}: {reason}")
     roles, permissions = _grants(uow, ring, user.id)
     nodes = uow.access.org_nodes()
     root = settings.scope_org_id if settings and settings.scope_org_id in nodes else None

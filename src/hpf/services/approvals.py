@@ -233,7 +233,7 @@ def decide(
         if row.maker_id == actor.id:
             raise Forbidden("经办人不能复核自己提交的业务（双人复核）", code="maker_is_checker")
         if row.status != "pending":
-            raise Conflict(f"该申请已{STATUS[row.status]}", code="approval_decided")
+            raise Conflict(f"该申请{STATUS[row.status]}", code="approval_decided")
         outcome = None
         if approve:
             op = _operation(row.op_type)
@@ -264,7 +264,7 @@ def cancel(uow: UnitOfWork, actor: Principal, who: audit.Who, now: datetime, req
         if row.maker_id != actor.id:
             raise Forbidden("只有经办人本人可以撤销", code="not_maker")
         if row.status != "pending":
-            raise Conflict(f"该申请已{STATUS[row.status]}", code="approval_decided")
+            raise Conflict(f"该申请{STATUS[row.status]}", code="approval_decided")
         row.status, row.decided_at = "cancelled", now
         audit.record(uow, actor.who(who), "approval.cancel", target=f"approval:{row.id}", now=now)
         view = _view(row)

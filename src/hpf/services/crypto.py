@@ -138,23 +138,33 @@ def verify_integrity(database: Database, tables: list[str] | None = None, *,
     return report
 
 
-def reseal_row(database: Database, table: str, pk: int, *, reason: str,
+def reseal_row(database: Database, table: str, pk: int | str, *, reason: str,
                who: audit.Who | None = None) -> str:
     """Seal one row's current values after a person has reviewed a change made outside the
-    application (an approved emergency fix). Logged as a warning with the reason; the
-    audit trail records it when the identity module lands."""
+    application (an approved emergency fix). ``pk`` is the primary key; for a table whose key
+    has several columns, their values in order, comma-separated (``user_role``: "7,3").
+    Logged as a warning with the reason and recorded in the audit trail."""
     if not reason.strip():
         raise CryptoError("重新签发完整性校验值必须说明原因（如核准工单号）", code="crypto_reason_required")
     [model] = _sealed_models([table])
     t = model.__table__
+    key_columns = _pk(t)
+    parts = str(pk).split(",")
+    try:
+        if len(parts) != len(key_columns):
+            raise ValueError
+        where = [c == c.type.python_type(v.strip()) for c, v in zip(key_columns, parts, strict=True)]
+    except (ValueError, NotImplementedError):
+        names = ",".join(c.name for c in key_columns)
+        raise CryptoError(f"{table} 的主键为 {names}，请按此顺序给出（逗号分隔）", code="not_found") from None
     key = keyring(database).active("integrity")
     with database.engine.begin() as conn:
-        row = conn.execute(sa.select(t).where(t.c.id == pk)).mappings().first()
+        row = conn.execute(sa.select(t).where(*where)).mappings().first()
         if row is None:
-            raise CryptoError(f"{table} 中不存在 id={pk} 的记录", code="not_found")
+            raise CryptoError(f"{table} 中不存在主键为 {pk} 的记录", code="not_found")
         mac = integrity.compute(key, model.__tablename__, model.__integrity__, row)
-        conn.execute(t.update().where(t.c.id == pk).values(row_mac=mac))
-    log.warning("row resealed by operator: %s id=%s reason=%s", table, pk, reason.strip())
+        conn.execute(t.update().where(*where).values(row_mac=mac))
+    log.warning("row resealed by operator: %s key=%s reason=%s", table, pk, reason.strip())
     audit.record_now(database, who or audit.Who.system("crypto"), "crypto.reseal", target=f"{table}:{pk}",
                      summary=f"reason={reason.strip()}")
     return mac

@@ -11,11 +11,14 @@ from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlalchemy.orm import Mapped, mapped_column
 
+from hpf.crypto import integrity
 from hpf.crypto.fields import EncryptedString
 from hpf.crypto.integrity import Sealed
 from hpf.repositories.models.base import Base, utcnow
+from hpf.repositories.models.org import User
 
 
 class Role(Sealed, Base):
@@ -69,6 +72,16 @@ class UserSecurity(Sealed, Base):
     mfa_secret: Mapped[str | None] = mapped_column(EncryptedString(40, context="user_security.mfa_secret"))
     mfa_last_step: Mapped[int | None] = mapped_column(sa.BigInteger())
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+@event.listens_for(User, "after_insert")
+def _settings_for_new_user(mapper, connection, target) -> None:
+    """Every account has its (sealed) settings row from the start, so a row deleted in SQL —
+    to drop an administrator's second factor, say — is detected, not taken for a new user."""
+    row = {"user_id": target.id, "scope_org_id": None, "must_change_password": False, "mfa_enabled": False,
+           "mfa_secret": None, "mfa_last_step": None, "updated_at": utcnow()}
+    integrity.seal_rows(connection, UserSecurity, [row])
+    connection.execute(UserSecurity.__table__.insert().values(**row))
 
 
 class ApiToken(Sealed, Base):
