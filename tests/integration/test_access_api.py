@@ -500,3 +500,28 @@ def test_deleting_an_administrators_settings_in_sql_does_not_reset_the_second_fa
         conn.execute(sa.text("DELETE FROM user_security WHERE user_id = :u"), {"u": n["secadmin"]})
     step = app.test_client().post("/api/v1/session", json={"username": "secadmin", "password": "Demo@2026"})
     assert step.status_code == 409 and step.get_json()["code"] == "crypto_integrity_violation"
+
+
+def test_a_business_user_may_switch_a_second_factor_on_and_off(app):
+    teller = client_as(app, "teller01")
+    secret = teller.post("/api/v1/session/mfa").get_json()["secret"]
+    wrong = teller.post("/api/v1/session/mfa/confirm", json={"code": "000000"})
+    assert wrong.status_code == 422 and "code" in wrong.get_json()["details"]
+    now = datetime.now(UTC).timestamp()
+    assert (
+        teller.post("/api/v1/session/mfa/confirm", json={"code": totp.code_at(secret, now)}).status_code
+        == 204
+    )
+    step = app.test_client().post("/api/v1/session", json={"username": "teller01", "password": "Demo@2026"})
+    assert step.status_code == 202 and step.get_json()["enrolment"] is None  # now asked at every sign-in
+    off = teller.delete("/api/v1/session/mfa", json={"code": totp.code_at(secret, now + 30)})
+    assert off.status_code == 204
+    assert (
+        app.test_client()
+        .post("/api/v1/session", json={"username": "teller01", "password": "Demo@2026"})
+        .status_code
+        == 200
+    )
+    admin = client_as(app, "auditadmin")
+    refused = admin.delete("/api/v1/session/mfa", json={"code": "123456"})
+    assert refused.status_code == 403 and refused.get_json()["code"] == "mfa_required"

@@ -36,6 +36,11 @@ class SecondFactorSchema(Schema):
     )
 
 
+class EnrolmentSchema(Schema):
+    secret = fields.String(metadata={"description": "Base32 密钥，可手工输入认证器"})
+    otpauth_uri = fields.String(metadata={"description": "otpauth:// 地址（二维码内容）"})
+
+
 class LoginStepSchema(Schema):
     """202: the password was right; a second factor must follow (POST /api/v1/session/otp)."""
 

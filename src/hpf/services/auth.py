@@ -223,6 +223,40 @@ def begin_enrolment(uow: UnitOfWork, user_id: int, now: datetime, issuer: str) -
         return secret, totp.provisioning_uri(secret, user.username, issuer)
 
 
+def confirm_enrolment(uow: UnitOfWork, user: Principal, code: str, now: datetime, who: audit.Who) -> None:
+    """A signed-in user switches on the (optional) second factor: the code from the newly
+    scanned secret confirms it."""
+    with uow:
+        settings = uow.access.security_for_update(user.id, now)
+        if settings.mfa_enabled:
+            raise Conflict("已设置动态口令", code="mfa_enrolled")
+        if not settings.mfa_secret:
+            raise BadSecondFactor("请先生成动态口令密钥", code="mfa_not_enrolled")
+        step = totp.verify(settings.mfa_secret, code, now.timestamp(), last_step=settings.mfa_last_step)
+        if step is None:
+            raise ValidationFailed(details={"code": ["动态口令不正确，请输入认证器上的最新口令"]})
+        settings.mfa_enabled, settings.mfa_last_step, settings.updated_at = True, step, now
+        audit.record(uow, user.who(who), "auth.mfa.enrol", target=f"user:{user.username}", now=now)
+        uow.commit()
+
+
+def disable_second_factor(uow: UnitOfWork, user: Principal, code: str, now: datetime, who: audit.Who) -> None:
+    """Switch off one's own optional second factor (a current code proves the device); the
+    administrators cannot."""
+    if user.mfa_required:
+        raise Forbidden("管理员必须使用动态口令，不能关闭", code="mfa_required")
+    with uow:
+        settings = uow.access.security_for_update(user.id, now)
+        if not settings.mfa_enabled:
+            raise Conflict("尚未启用动态口令", code="mfa_not_enrolled")
+        if totp.verify(settings.mfa_secret, code, now.timestamp(), last_step=settings.mfa_last_step) is None:
+            raise ValidationFailed(details={"code": ["动态口令不正确"]})
+        settings.mfa_secret, settings.mfa_enabled, settings.mfa_last_step = None, False, None
+        settings.updated_at = now
+        audit.record(uow, user.who(who), "auth.mfa.disable", target=f"user:{user.username}", now=now)
+        uow.commit()
+
+
 def reset_second_factor(uow: UnitOfWork, actor: Principal, who: audit.Who, now: datetime,
                         user_id: int) -> None:
     """安全管理员: clear someone's enrolment (a lost phone); they enrol again at next sign-in."""

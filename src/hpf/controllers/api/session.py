@@ -18,7 +18,7 @@ from hpf.controllers.deps import (
     uow,
     who,
 )
-from hpf.schemas.access import LoginStepSchema, PrincipalSchema, SecondFactorSchema
+from hpf.schemas.access import EnrolmentSchema, LoginStepSchema, PrincipalSchema, SecondFactorSchema
 from hpf.schemas.reference import LoginSchema, PasswordChangeSchema
 from hpf.services import auth
 
@@ -85,4 +85,34 @@ def change_password(data):
     """修改本人密码：须提供当前密码；新密码须符合密码策略且不得与最近几次相同"""
     auth.change_password(uow(), actor().id, data["old_password"], data["new_password"], state().clock.now(),
                          password_policy(), who())
+    return Response(status=204)
+
+
+@blp.route("/mfa", methods=["POST"])
+@blp.response(200, EnrolmentSchema)
+@signed_in(blp)
+def begin_mfa():
+    """启用动态口令（非管理员可选）：生成密钥，用认证器扫描后提交口令确认"""
+    user = actor()
+    secret, uri = auth.begin_enrolment(uow(), user.id, state().clock.now(), ISSUER)
+    return {"secret": secret, "otpauth_uri": uri}
+
+
+@blp.route("/mfa/confirm", methods=["POST"])
+@blp.arguments(SecondFactorSchema)
+@blp.response(204)
+@signed_in(blp)
+def confirm_mfa(data):
+    """提交认证器上的口令，确认启用动态口令"""
+    auth.confirm_enrolment(uow(), actor(), data["code"], state().clock.now(), who())
+    return Response(status=204)
+
+
+@blp.route("/mfa", methods=["DELETE"])
+@blp.arguments(SecondFactorSchema)
+@blp.response(204)
+@signed_in(blp)
+def disable_mfa(data):
+    """关闭本人的动态口令（须提交当前口令；管理员不能关闭）"""
+    auth.disable_second_factor(uow(), actor(), data["code"], state().clock.now(), who())
     return Response(status=204)
