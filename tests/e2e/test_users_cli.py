@@ -27,13 +27,13 @@ def test_first_administrators_and_recovery(tmp_path):
         return runner.invoke(cli, list(args), env=env, input=f"{password}\n{password}\n")
 
     assert run("db", "upgrade").exit_code == 0
-    with open_app_database(load_settings(environ=env), env["HPF_DATABASE_URL"]).engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                "INSERT INTO org_unit (code, name, kind, active, created_at) "
-                "VALUES ('000000', '测试中心', 'centre', 1, CURRENT_TIMESTAMP)"
-            )
-        )
+    no_centre = run("users", "create-admin", "root_sys", "--role", "sysadmin")
+    assert no_centre.exit_code != 0 and "机构 000000 不存在" in no_centre.output
+    made = run("users", "create-centre", "000000", "测试市住房公积金管理中心", "--region", "350100")
+    assert made.exit_code == 0 and "已建立中心机构" in made.output
+    assert (
+        "已存在中心机构" in run("users", "create-centre", "000001", "第二中心", "--region", "350100").output
+    )
     made = run("users", "create-admin", "root_sys", "--role", "sysadmin", "--name", "系统管理员")
     assert made.exit_code == 0 and "已创建系统管理员：root_sys" in made.output
     assert run("users", "create-admin", "root_sec", "--role", "secadmin").exit_code == 0

@@ -26,6 +26,25 @@ def _policy(state: CliState) -> PasswordPolicy:
     )
 
 
+@users.command("create-centre")
+@click.argument("code")
+@click.argument("name")
+@click.option("--region", "region_code", required=True, help="行政区划代码（GB/T 2260，6 位）")
+@click.pass_obj
+def create_centre(state: CliState, code: str, name: str, region_code: str) -> None:
+    """新装系统：建立机构树的根（住房公积金管理中心）；分中心与网点随后在工作台中设置"""
+    state.preflight()
+    service.bootstrap_centre(
+        UnitOfWork(state.connected()),
+        state.who("users create-centre"),
+        datetime.now(UTC),
+        code=code,
+        name=name,
+        region_code=region_code,
+    )
+    click.echo(f"已建立中心机构：{code} {name}")
+
+
 @users.command("create-admin")
 @click.argument("username")
 @click.option("--role", type=click.Choice(sorted(ROLES)), required=True, help="三员之一")

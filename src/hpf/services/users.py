@@ -483,3 +483,26 @@ def operator_recover(uow: UnitOfWork, who: audit.Who, now: datetime, username: s
             settings.mfa_secret, settings.mfa_enabled, settings.mfa_last_step = None, False, None
             audit.record(uow, who, "auth.mfa.reset", target=f"user:{username}", now=now)
         uow.commit()
+
+
+def bootstrap_centre(uow: UnitOfWork, who: audit.Who, now: datetime, *, code: str, name: str,
+                     region_code: str) -> None:
+    """``hpf users create-centre``: the root of the organisation tree on a new installation
+    (branches and counters are then created in the console). Only one centre."""
+    problems: dict[str, list[str]] = {}
+    if not ORG_CODE.match(code.strip()):
+        problems["code"] = ["机构代码为 1-20 位字母或数字"]
+    if not name.strip() or len(name.strip()) > 100:
+        problems["name"] = ["机构名称为 1-100 个字符"]
+    if not re.fullmatch(r"\d{6}", region_code):
+        problems["region_code"] = ["行政区划代码为 6 位数字（GB/T 2260）"]
+    if problems:
+        raise ValidationFailed(details=problems)
+    with uow:
+        if any(o.kind == "centre" for o in uow.orgs.all()):
+            raise Conflict("已存在中心机构", code="centre_exists")
+        uow.orgs.add(OrgUnit(code=code.strip(), name=name.strip(), kind="centre", parent_id=None,
+                             region_code=region_code, active=True, created_at=now))
+        audit.record(uow, who, "org.create", target=f"org:{code.strip()}",
+                     summary=f"name={name.strip()} kind=centre", now=now)
+        uow.commit()
