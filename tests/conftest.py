@@ -236,6 +236,37 @@ def otp_code(app, username: str, step_body: dict | None = None) -> str:
     return totp.code_at(entry["secret"], step * totp.STEP_SECONDS)
 
 
+CSRF_FIELD = r'name="csrf_token" value="([^"]+)"'
+
+
+def console_csrf(client, path: str = "/login") -> str:
+    """The CSRF token of the console form on ``path`` (the session's token)."""
+    import re
+
+    return re.search(CSRF_FIELD, client.get(path).get_data(as_text=True)).group(1)
+
+
+def console_login(client, username: str = "teller01", password: str = "Demo@2026", next_path: str = ""):
+    """Sign in through the console's forms: the password, then for administrators the
+    one-time code (enrolling the first time, with the secret read from the page). Returns
+    the last response: a redirect to ``next_path`` (or the password page) on success."""
+    import re
+    from urllib.parse import quote
+
+    target = "/login" + (f"?next={quote(next_path)}" if next_path else "")
+    response = client.post(target, data={"username": username, "password": password,
+                                         "csrf_token": console_csrf(client)})
+    body = response.get_data(as_text=True)
+    if response.status_code == 200 and 'name="code"' in body:  # enrolment: the secret is shown once
+        step_body = {"enrolment": {"secret": re.search(r"secret=([A-Z2-7]+)", body).group(1)}}
+    elif response.status_code == 302 and response.headers["Location"].endswith("/login/otp"):
+        body, step_body = client.get("/login/otp").get_data(as_text=True), None
+    else:
+        return response
+    code = otp_code(client.application, username, step_body)
+    return client.post("/login/otp", data={"code": code, "csrf_token": re.search(CSRF_FIELD, body).group(1)})
+
+
 # ----- the slow known-answer test, in parallel with the rest of the suite ----------------
 _SLOW_KAT = ("from hpf.crypto import providers, selftest; "
              "print(providers.GmsslSm4().ecb_iterate(selftest.SM4_KEY, selftest.SM4_KEY, 1_000_000).hex())")

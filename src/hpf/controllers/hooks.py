@@ -14,6 +14,8 @@ from hpf.domain.errors import BadRequest, HpfError
 from hpf.logs import request_id_var
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+CONSOLE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 
 
 class UnsupportedMediaType(HpfError):
@@ -40,6 +42,11 @@ def register(app: Flask) -> None:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         if request.path.startswith("/api/v1/"):
             response.headers.setdefault("Cache-Control", "no-store")
+        elif not request.path.startswith("/api/"):
+            # The console: no inline script or style anywhere, so a stored XSS has nothing to run.
+            response.headers.setdefault("Content-Security-Policy", CONSOLE_CSP)
+            if request.blueprint == "console" or response.mimetype == "text/html":
+                response.headers.setdefault("Cache-Control", "no-store")  # pages show personal data
         started = g.get("_started")
         if started is not None:
             endpoint = request.url_rule.rule if request.url_rule else "<unmatched>"
