@@ -411,3 +411,15 @@ def test_code_tables_are_listed_for_the_system_administrator(client):
     assert "ZJLX" in text(client.get("/admin/codes"))
     page = text(client.get("/admin/codes/ZJLX"))
     assert "居民身份证" in page and "新增本中心代码项" in page
+
+
+def test_home_shows_when_and_from_where_one_signed_in_before(app):
+    from tests.conftest import console_login
+
+    first = app.test_client()
+    console_login(first, "teller01")
+    assert "（首次登录）" in first.get("/").get_data(as_text=True)
+    second = app.test_client()
+    console_login(second, "teller01")
+    page = second.get("/").get_data(as_text=True)
+    assert "上次登录" in page and "（首次登录）" not in page and "127.0.0.1" in page

@@ -123,9 +123,15 @@ class AccessRepository:
         self.session.execute(query.values(ended_at=now))
 
     def prune_sessions(self, user_id: int, before: datetime) -> None:
-        self.session.execute(sa.delete(StaffSession).where(
-            StaffSession.user_id == user_id,
-            sa.or_(StaffSession.ended_at.is_not(None), StaffSession.created_at < before)))
+        self.session.execute(sa.delete(StaffSession).where(StaffSession.user_id == user_id,
+                                                           StaffSession.created_at < before))
+
+    def previous_session(self, user_id: int, current_id: str) -> StaffSession | None:
+        current = self.session.get(StaffSession, current_id)
+        query = sa.select(StaffSession).where(StaffSession.user_id == user_id, StaffSession.id != current_id)
+        if current is not None:
+            query = query.where(StaffSession.created_at <= current.created_at)
+        return self.session.scalar(query.order_by(StaffSession.created_at.desc()).limit(1))
 
     def touch_session(self, session_id: str, now: datetime) -> None:
         self.session.execute(sa.update(StaffSession).where(StaffSession.id == session_id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import exc as sa_exc
@@ -305,7 +306,7 @@ class SessionEnded(Unauthorized):
 
 
 SESSION_TOUCH_SECONDS = 60
-SESSION_KEEP_HOURS = 24
+SESSION_KEEP_DAYS = 90  # ended sessions are kept this long: "上次登录" and who was signed in when
 
 
 def _session_id(token: str) -> str:
@@ -317,11 +318,25 @@ def start_session(uow: UnitOfWork, user_id: int, now: datetime, ip: str) -> str:
     is stored). The user's ended and day-old sessions are pruned."""
     token = secrets.token_urlsafe(32)
     with uow:
-        uow.access.prune_sessions(user_id, now - timedelta(hours=SESSION_KEEP_HOURS))
+        uow.access.prune_sessions(user_id, now - timedelta(days=SESSION_KEEP_DAYS))
         uow.access.add_session(StaffSession(id=_session_id(token), user_id=user_id, created_at=now,
                                             last_seen_at=now, ended_at=None, ip=ip[:45]))
         uow.commit()
     return token
+
+
+@dataclass(frozen=True)
+class SignIn:
+    at: datetime
+    ip: str
+
+
+def previous_sign_in(uow: UnitOfWork, user_id: int, token: str) -> SignIn | None:
+    """When and from where the user signed in before this session (shown at sign-in, so that
+    someone else's use of the account is noticed: GB/T 22239 身份鉴别)."""
+    with uow:
+        row = uow.access.previous_session(user_id, _session_id(token))
+        return SignIn(row.created_at, row.ip) if row else None
 
 
 def end_session(uow: UnitOfWork, user_id: int, token: str, now: datetime) -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 
 from hpf.controllers import deps
 from hpf.controllers.console.common import CORRECTABLE, bp, int_arg, now, refused, signed_in
 from hpf.controllers.console.menu import MENU, visible
 from hpf.domain.access import CATALOGUE
-from hpf.services import system, tokens
+from hpf.services import auth, system, tokens
 
 
 @bp.get("/")
@@ -20,14 +20,20 @@ def home():
         return redirect(url_for("console.password_form"))
     info = system.info(deps.state().database) if me.can("system:view") else None
     shortcuts = [(group, item) for group, items in MENU[2:-1] for item in items if visible(item, me)]
-    return render_template("home.html", info=info, shortcuts=shortcuts, ip=request.remote_addr or "")
+    return render_template("home.html", info=info, shortcuts=shortcuts, ip=request.remote_addr or "",
+                           previous=_previous())
+
+
+def _previous():
+    token = session.get("sid")
+    return auth.previous_sign_in(deps.uow(), deps.actor().id, token) if isinstance(token, str) else None
 
 
 @bp.get("/me")
 @signed_in
 def me_profile():
     """个人设置: name, organisation, roles, data scope, second factor."""
-    return render_template("me/profile.html", ip=request.remote_addr or "")
+    return render_template("me/profile.html", ip=request.remote_addr or "", previous=_previous())
 
 
 def _max_days() -> int:
