@@ -525,3 +525,25 @@ def test_a_business_user_may_switch_a_second_factor_on_and_off(app):
     admin = client_as(app, "auditadmin")
     refused = admin.delete("/api/v1/session/mfa", json={"code": "123456"})
     assert refused.status_code == 403 and refused.get_json()["code"] == "mfa_required"
+
+
+def test_the_inbox_count_matches_the_inbox(app):
+    from hpf.repositories.uow import UnitOfWork
+    from hpf.services import approvals, auth
+
+    maker = client_as(app, "sysadmin")
+    for day in ("2099-07-01", "2099-08-01"):
+        maker.post(
+            "/api/v1/parameters/interest.rate.current_year/values",
+            json={"value": "0.016", "effective_from": day},
+        )
+    database = app.extensions["hpf"].database
+    ids_ = ids(app)
+    checker = auth.current_user(UnitOfWork(database), ids_["sysadmin02"])
+    own = auth.current_user(UnitOfWork(database), ids_["sysadmin"])
+    assert (
+        approvals.inbox_count(UnitOfWork(database), checker)
+        == len(approvals.inbox(UnitOfWork(database), checker))
+        == 2
+    )
+    assert approvals.inbox_count(UnitOfWork(database), own) == 0

@@ -182,6 +182,15 @@ class AccessRepository:
     def request(self, request_id: int) -> ApprovalRequest | None:
         return self.session.get(ApprovalRequest, request_id)
 
+    def count_requests(self, *, status: str, op_types: list[str], org_ids: frozenset[int] | None,
+                       not_maker: int) -> int:
+        query = sa.select(sa.func.count()).select_from(ApprovalRequest).where(
+            ApprovalRequest.status == status, ApprovalRequest.op_type.in_(op_types),
+            ApprovalRequest.maker_id != not_maker)
+        if org_ids is not None:
+            query = query.where(sa.or_(ApprovalRequest.org_id.in_(org_ids), ApprovalRequest.org_id.is_(None)))
+        return int(self.session.scalar(query) or 0)
+
     def requests(self, *, status: str | None = None, op_types: list[str] | None = None,
                  maker_id: int | None = None, org_ids: frozenset[int] | None = None,
                  limit: int = 200) -> list[ApprovalRequest]:

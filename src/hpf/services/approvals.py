@@ -280,6 +280,16 @@ def inbox(uow: UnitOfWork, actor: Principal) -> list[RequestView]:
         return [_view(r) for r in rows if r.maker_id != actor.id]
 
 
+def inbox_count(uow: UnitOfWork, actor: Principal) -> int:
+    """How many requests wait for this person (the menu's badge: a COUNT, not the list)."""
+    with uow:
+        allowed = [p.op_type for p in uow.access.policies() if actor.can(p.checker_permission)]
+        if not allowed:
+            return 0
+        return uow.access.count_requests(status="pending", op_types=allowed, org_ids=actor.scope.org_ids,
+                                         not_maker=actor.id)
+
+
 def mine(uow: UnitOfWork, actor: Principal) -> list[RequestView]:
     with uow:
         return [_view(r) for r in uow.access.requests(maker_id=actor.id, limit=100)]

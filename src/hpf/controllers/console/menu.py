@@ -113,7 +113,7 @@ def pending_count(principal: Principal) -> int | None:
     if not takes_part_in_approvals(principal):
         return None
     try:
-        return len(approvals.inbox(deps.uow(), principal))
+        return approvals.inbox_count(deps.uow(), principal)
     except (HpfError, SQLAlchemyError):  # a badge must never break the page it sits on
         log.warning("could not count pending approvals", exc_info=True)
         return None
