@@ -18,7 +18,7 @@ NEW_USER = "lixiaoming"
 SCRIPT_NAME = "<script>alert('x')</script>李小明"
 
 
-def sign_in(page, username: str, password: str, secrets: dict[str, str]) -> None:
+def sign_in(page, username: str, password: str, secrets: dict[str, str], shot=None) -> None:
     """Password, then (administrators) the one-time code: enrol on first sign-in by reading
     the secret shown on the page, as a person would type it into an authenticator."""
     page.goto("/login")
@@ -30,6 +30,9 @@ def sign_in(page, username: str, password: str, secrets: dict[str, str]) -> None
         secret_box = page.locator("#totp-secret")
         if secret_box.count():
             secrets[username] = secret_box.inner_text().replace(" ", "")
+            assert page.locator(".qr img").evaluate("img => img.naturalWidth") > 0  # the QR code drew
+            if shot:
+                shot(page, "03b-enrol-second-factor")
         page.fill("input[name=code]", fresh_code(secrets, username))
         with page.expect_navigation():
             page.click("form.auth-form button[type=submit]")
@@ -64,7 +67,7 @@ def flash(page) -> str:
 def test_admins_create_and_grant_a_user_who_then_sees_only_their_menus(page, console, shot):
     secrets: dict[str, str] = {}
     # 1. The system administrator signs in (enrolling the second factor) and creates a user.
-    sign_in(page, "sysadmin", PASSWORD, secrets)
+    sign_in(page, "sysadmin", PASSWORD, secrets, shot)
     assert "sysadmin" in secrets, "the enrolment page showed the secret"
     assert page.url.rstrip("/").endswith(console.base.split("//")[1]) or page.url.endswith("/")
     items = menu(page)

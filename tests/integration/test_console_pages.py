@@ -194,6 +194,8 @@ def test_an_administrator_enrols_the_second_factor_at_first_sign_in(client, app)
     secret = re.search(r"secret=([A-Z2-7]+)", page).group(1)
     assert shown.replace(" ", "") == secret and all(len(g) == 4 for g in shown.split()[:-1])
     assert "otpauth://totp/" in page and "认证器" in page
+    qr = re.search(r'<img src="(data:image/svg\+xml[^"]+)"', page).group(1)
+    assert "%3Csvg" in qr and secret not in qr  # a drawn QR code inline, the secret not in clear text
     assert client.get("/").status_code == 302  # not signed in yet
 
     token = re.search(CSRF_FIELD, page).group(1)

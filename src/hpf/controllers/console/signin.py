@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import segno
 from flask import flash, redirect, render_template, request, session, url_for
 
 from hpf.controllers import deps
@@ -91,7 +92,10 @@ def _enrolment(user_id: int) -> dict | None:
     except Conflict:  # enrolled meanwhile (another tab): just ask for the code
         session["pending_enrol"] = False
         return None
-    return {"secret": secret, "uri": uri}
+    # The QR code is drawn here as an SVG data URI (CSP allows img-src data:): the secret
+    # never leaves this response, no image is stored or fetched.
+    qr = segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
+    return {"secret": secret, "uri": uri, "qr": qr}
 
 
 def _otp_page(enrolment: dict | None, error: str | None = None):
