@@ -97,7 +97,8 @@ def subject(code: str) -> Subject:
     try:
         return _BY_CODE[code]
     except KeyError:
-        raise ValidationFailed(f"未知会计科目 {code}", details={"subject": [f"未知会计科目 {code}"]}) from None
+        message = f"未知会计科目 {code}"
+        raise ValidationFailed(message, details={"subject": [message]}) from None
 
 
 def is_leaf(code: str) -> bool:
@@ -219,7 +220,8 @@ def transfer_out(business_date: date, summary: str, account_id: int, principal: 
 def transfer_in(business_date: date, summary: str, account_id: int, amount: Decimal) -> VoucherDraft:
     """外部转入: Dr 101 / Cr 201."""
     return _draft(business_date, TRANSFER_IN, summary,
-                  [Line(FUND_DEPOSIT, debit=amount), Line(PROVIDENT_FUND, credit=amount, account_id=account_id)])
+                  [Line(FUND_DEPOSIT, debit=amount),
+                   Line(PROVIDENT_FUND, credit=amount, account_id=account_id)])
 
 
 def annual_interest(business_date: date, summary: str, shares: Sequence[Share],
@@ -243,9 +245,10 @@ def reversal_of(draft: VoucherDraft, *, on: date | None = None) -> VoucherDraft:
 def _close_out(business_type: str, business_date: date, summary: str,
                account: tuple[int, Decimal, Decimal], interest_from: str) -> VoucherDraft:
     account_id, principal, interest = account
-    lines = [Line(PROVIDENT_FUND, debit=principal, account_id=account_id)]
-    if interest:  # an account closed on the day after its settlement has no interest to pay
-        lines.append(Line(interest_from, debit=interest))
+    # Either part may be nil: an account closed on the first day of the interest year has no
+    # interest; one emptied by earlier withdrawals pays only the interest it earned before.
+    lines = [line for line in (Line(PROVIDENT_FUND, debit=principal, account_id=account_id),
+                               Line(interest_from, debit=interest)) if line.debit != 0]
     lines.append(Line(FUND_DEPOSIT, credit=_total(lines, DEBIT)))
     return _draft(business_date, business_type, summary, lines)
 
@@ -353,8 +356,9 @@ def check_control_account(subject_201_balance: Decimal, individual_total: Decima
     """Σ individual balances = balance of 201 (its whole balance, however its lines were split)."""
     if subject_201_balance == individual_total:
         return []
-    return [Finding("control_account", f"住房公积金科目(201)余额 {subject_201_balance:.2f} 与个人账户余额合计 "
-                    f"{individual_total:.2f} 不符，差额 {subject_201_balance - individual_total:.2f}",
+    difference = subject_201_balance - individual_total
+    return [Finding("control_account", f"住房公积金科目(201)余额 {subject_201_balance:.2f} 与个人账户"
+                    f"余额合计 {individual_total:.2f} 不符，差额 {difference:.2f}",
                     (subject_201_balance, individual_total))]
 
 
