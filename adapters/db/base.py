@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from hpf.domain.errors import ConfigError, Conflict
 from hpf_adapters.db.capabilities import BulkLoad, Capabilities, LockStyle, UpsertStyle
@@ -238,8 +238,16 @@ class Adapter(abc.ABC):
         if count < 1:
             raise ValueError("count must be positive")
         if self.caps.sequences:
-            with self.engine.begin() as conn:
-                return self._allocate_native(conn, name, count)
+            try:
+                with self.engine.begin() as conn:
+                    return self._allocate_native(conn, name, count)
+            except DBAPIError:
+                # The sequence is missing (a migration that judged the server without sequences,
+                # or a server upgraded since): create it once and draw again.
+                with self.engine.begin() as conn:
+                    self.create_sequence(conn, name)
+                with self.engine.begin() as conn:
+                    return self._allocate_native(conn, name, count)
         return self._allocate_table(name, count)
 
     def _allocate_native(self, conn: Connection, name: str, count: int) -> list[int]:

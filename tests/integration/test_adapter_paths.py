@@ -196,6 +196,17 @@ def test_sequence_numbers_are_unique_under_concurrency(database, overrides):
             conn.execute(sa.schema.DropSequence(sa.Sequence(name)))
 
 
+def test_a_missing_native_sequence_is_created_on_first_use(database):
+    adapter = variant(database, "", needs=lambda a: a.caps.sequences)
+    name = "t_seq_missing"
+    with database.engine.begin() as conn:
+        conn.execute(sa.schema.DropSequence(sa.Sequence(name), if_exists=True))
+    assert adapter.allocate(name, 2) == [1, 2]
+    assert adapter.allocate(name) == [3]
+    with database.engine.begin() as conn:
+        conn.execute(sa.schema.DropSequence(sa.Sequence(name)))
+
+
 @pytest.mark.parametrize("overrides", ["", "named_lock=table"])
 def test_named_lock_excludes_a_second_holder(database, overrides):
     adapter = variant(database, overrides, needs=(

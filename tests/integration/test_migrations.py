@@ -1,17 +1,22 @@
 """One Alembic history on every database: up, down to base, up again; models agree."""
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from hpf.repositories import schema
 from hpf.repositories.models import metadata
+from hpf.repositories.uow import UnitOfWork
+from hpf.services import access
 from hpf.services.crypto import prepare, upgrade_database, verify_integrity
 
 TABLES = {"hpf_lock", "hpf_sequence", "org_unit", "app_user", "param_def", "param_value",
           "code_type", "code_item", "job_run", "crypto_key", "person", "individual_account",
           "ledger_voucher", "ledger_entry", "audit_event", "audit_chain", "audit_checkpoint",
-          "login_throttle", "password_history"}
+          "login_throttle", "password_history", "audit_archive", "role", "role_permission", "user_role",
+          "user_security", "api_token", "approval_policy", "approval_request", "staff_session", "unit"}
 
 
 def tables(database):
@@ -38,9 +43,10 @@ def test_step_by_step_down_and_up(database):
     schema.downgrade(database, "base")
     for rev in revisions:
         assert schema.upgrade(database, rev).current == rev
-    # These steps ran outside upgrade_database: seal what the migrations wrote, as
-    # `hpf db upgrade` does, for the tests that follow.
+    # These steps ran outside upgrade_database: seal what the migrations wrote and write the
+    # built-in roles, as `hpf db upgrade` does, for the tests that follow.
     prepare(database)
+    access.sync_builtin(UnitOfWork(database), datetime.now(UTC))
 
 
 def test_models_and_migrations_agree(database):

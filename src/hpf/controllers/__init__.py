@@ -6,6 +6,7 @@ from flask import Flask
 
 from hpf.controllers import console, docs, health, hooks
 from hpf.controllers.api import (
+    accounts,
     approvals,
     audit,
     codes,
@@ -16,6 +17,7 @@ from hpf.controllers.api import (
     session,
     system,
     tokens,
+    units,
     users,
 )
 from hpf.controllers.errors import HpfApi, register_error_handlers
@@ -32,6 +34,8 @@ API_BLUEPRINTS = (
     codes.blp,
     jobs.blp,
     audit.blp,
+    units.blp,
+    accounts.blp,
 )
 WEB_BLUEPRINTS = (health.bp, docs.bp, console.bp)
 

@@ -12,11 +12,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hpf.crypto import keys
 from hpf.repositories.access import AccessRepository
+from hpf.repositories.accounts import AccountRepository
 from hpf.repositories.audit import AuditRepository
 from hpf.repositories.codes import CodeRepository
 from hpf.repositories.jobs import JobRunRepository
 from hpf.repositories.orgs import OrgRepository, ThrottleRepository, UserRepository
 from hpf.repositories.params import ParamRepository
+from hpf.repositories.units import UnitRepository
 from hpf_adapters.db import Adapter, Database
 
 
@@ -75,6 +77,14 @@ class UnitOfWork:
     @cached_property
     def users(self) -> UserRepository:
         return UserRepository(self._s())
+
+    @cached_property
+    def units(self) -> UnitRepository:
+        return UnitRepository(self._s())
+
+    @cached_property
+    def accounts(self) -> AccountRepository:
+        return AccountRepository(self._s())
 
     @cached_property
     def job_runs(self) -> JobRunRepository:

@@ -167,6 +167,7 @@ DEFAULT_POLICIES = [
     ("remittance.reverse", "always", None, "remittance:review"),
     ("withdrawal.large", "above", Decimal("50000.00"), "withdrawal:approve"),
     ("loan.approve", "always", None, "loan:approve"),
+    ("unit.defer", "always", None, "unit:defer"),
 ]
 
 

@@ -119,7 +119,8 @@ def _view(row: ApprovalRequest) -> RequestView:
 def _registered() -> dict[str, OperationType]:
     """The operation types, once the modules that define them are loaded (they import this
     module, so it cannot import them at the top)."""
-    import hpf.services.params  # noqa: F401 - registers param.change
+    import hpf.services.params
+    import hpf.services.units  # noqa: F401 - registers unit.defer
 
     return OPERATIONS
 

@@ -23,6 +23,7 @@ from hpf.repositories.models.org import OrgUnit, User
 from hpf.repositories.models.params import ParamDef, ParamValue
 from hpf.repositories.models.people import IndividualAccount, Person
 from hpf.repositories.models.security import LoginThrottle, PasswordHistory, StaffSession
+from hpf.repositories.models.units import Unit
 
 metadata = Base.metadata
 
@@ -51,6 +52,7 @@ __all__ = [
     "Role",
     "RolePermission",
     "StaffSession",
+    "Unit",
     "User",
     "UserRole",
     "UserSecurity",

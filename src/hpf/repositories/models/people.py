@@ -48,6 +48,8 @@ class IndividualAccount(Sealed, Base):
         sa.CheckConstraint("balance >= 0", name="balance_not_negative"),
         {"comment": "个人住房公积金账户（余额带完整性校验值）"},
     )
+    # unit_id and deposit_base (issue 5) are not sealed yet: adding them would need every
+    # existing row resealed (`hpf crypto reseal`); the unit's own row seals its ratios.
     __integrity__ = ("account_no", "person_id", "status", "balance")
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,3 +59,8 @@ class IndividualAccount(Sealed, Base):
     balance: Mapped[Decimal] = mapped_column(sa.Numeric(18, 2))
     opened_on: Mapped[date]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The employer (kept when sealed, for history); None only for migrated sealed accounts.
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"), index=True)
+    deposit_base: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 2))  # 缴存基数
+    status_before_freeze: Mapped[str | None] = mapped_column(sa.String(2))  # restored by 解冻
+    closed_on: Mapped[date | None]
