@@ -9,6 +9,7 @@ service, which audits them, and answer with a redirect and a flash message (PRG)
 from __future__ import annotations
 
 from hpf.controllers.console import (  # noqa: F401 - each module adds its views to bp
+    accounts,
     approvals,
     audit,
     codes,
@@ -20,6 +21,7 @@ from hpf.controllers.console import (  # noqa: F401 - each module adds its views
     roles,
     security,
     signin,
+    units,
     users,
 )
 from hpf.controllers.console.common import bp, check_csrf, csrf_token

@@ -43,6 +43,10 @@ APPROVALS = "approvals"
 MENU: list[tuple[str, list[Item]]] = [
     ("工作台", [Item("工作台", "console.home", None, "home")]),
     ("复核待办", [Item("复核待办", "console.approvals_inbox", APPROVALS, "approvals")]),
+    ("归集业务", [
+        Item("单位", "console.units_list", "unit:view", "units"),
+        Item("个人账户", "console.accounts_list", "person:view", "accounts"),
+    ]),
     ("系统管理", [
         Item("用户管理", "console.users_list", "user:view", "users"),
         Item("机构管理", "console.orgs_list", "org:view", "orgs"),
