@@ -16,7 +16,8 @@ TABLES = {"hpf_lock", "hpf_sequence", "org_unit", "app_user", "param_def", "para
           "code_type", "code_item", "job_run", "crypto_key", "person", "individual_account",
           "ledger_voucher", "ledger_entry", "audit_event", "audit_chain", "audit_checkpoint",
           "login_throttle", "password_history", "audit_archive", "role", "role_permission", "user_role",
-          "user_security", "api_token", "approval_policy", "approval_request", "staff_session", "unit"}
+          "user_security", "api_token", "approval_policy", "approval_request", "staff_session", "unit",
+          "ledger_day"}
 
 
 def tables(database):

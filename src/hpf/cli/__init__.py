@@ -41,7 +41,7 @@ def cli(ctx: click.Context, config_file: str) -> None:
 
 
 def _register() -> None:
-    from hpf.cli import audit, crypto, db, demo, jobs, serve, users
+    from hpf.cli import audit, crypto, db, demo, jobs, ledger, serve, users
 
     cli.add_command(audit.audit)
     cli.add_command(crypto.crypto)
@@ -50,6 +50,7 @@ def _register() -> None:
     cli.add_command(demo.demo)
     cli.add_command(jobs.jobs)
     cli.add_command(jobs.scheduler)
+    cli.add_command(ledger.ledger)
     cli.add_command(users.users)
 
 

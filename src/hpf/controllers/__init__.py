@@ -11,6 +11,7 @@ from hpf.controllers.api import (
     audit,
     codes,
     jobs,
+    ledger,
     orgs,
     params,
     roles,
@@ -36,6 +37,7 @@ API_BLUEPRINTS = (
     audit.blp,
     units.blp,
     accounts.blp,
+    ledger.blp,
 )
 WEB_BLUEPRINTS = (health.bp, docs.bp, console.bp)
 

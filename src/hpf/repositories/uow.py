@@ -16,6 +16,7 @@ from hpf.repositories.accounts import AccountRepository
 from hpf.repositories.audit import AuditRepository
 from hpf.repositories.codes import CodeRepository
 from hpf.repositories.jobs import JobRunRepository
+from hpf.repositories.ledger import LedgerRepository
 from hpf.repositories.orgs import OrgRepository, ThrottleRepository, UserRepository
 from hpf.repositories.params import ParamRepository
 from hpf.repositories.units import UnitRepository
@@ -85,6 +86,10 @@ class UnitOfWork:
     @cached_property
     def accounts(self) -> AccountRepository:
         return AccountRepository(self._s())
+
+    @cached_property
+    def ledger(self) -> LedgerRepository:
+        return LedgerRepository(self._s(), self.database.adapter)
 
     @cached_property
     def job_runs(self) -> JobRunRepository:

@@ -50,3 +50,15 @@ class LedgerEntry(Sealed, Base):
     credit: Mapped[Decimal] = mapped_column(sa.Numeric(18, 2), default=Decimal("0.00"))
     # The individual account a line of subject 201 belongs to (the sub-ledger link).
     account_id: Mapped[int | None] = mapped_column(sa.ForeignKey("individual_account.id"), index=True)
+
+
+class LedgerDay(Sealed, Base):
+    """A closed business day (日结): nothing may be posted on or before the last one."""
+
+    __tablename__ = "ledger_day"
+    __table_args__ = ({"comment": "已日结的业务日（此日及以前不能再记账）"},)
+    __integrity__ = ("business_date",)
+
+    business_date: Mapped[date] = mapped_column(primary_key=True)
+    closed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_by: Mapped[str] = mapped_column(sa.String(64))
