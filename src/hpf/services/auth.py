@@ -54,9 +54,6 @@ class BadSecondFactor(Unauthorized):
     message = "动态口令错误或已使用，请输入认证器上的最新口令"
 
 
-UserView = Principal  # the name the controllers knew before roles existed
-
-
 def needs_second_factor(user: Principal) -> bool:
     return user.mfa_enabled or user.mfa_required
 
@@ -276,7 +273,7 @@ def reset_second_factor(uow: UnitOfWork, actor: Principal, who: audit.Who, now: 
         uow.commit()
 
 
-def logout(uow: UnitOfWork, user: UserView, who: audit.Who, now: datetime) -> None:
+def logout(uow: UnitOfWork, user: Principal, who: audit.Who, now: datetime) -> None:
     with uow:
         audit.record(uow, user.who(who), "auth.logout", target=f"user:{user.username}", now=now)
         uow.commit()
