@@ -185,6 +185,19 @@ class Adapter(abc.ABC):
                     values[f"r{i}_{j}"] = proc(value) if proc is not None else value
             conn.exec_driver_sql(sql, tuple(values[k] for k in order) if order else values)
 
+    # ----- bulk update ------------------------------------------------------------------
+    def bulk_update(self, conn: Connection, table: sa.Table, key: str, rows: Sequence[Row]) -> int:
+        """Set the other columns of each row where ``key`` matches, in the caller's
+        transaction. Portable path: one prepared UPDATE sent as an executemany; PostgreSQL
+        loads a temporary table with COPY and joins it once."""
+        if not rows:
+            return 0
+        names = [n for n in rows[0] if n != key]
+        stmt = (table.update().where(table.c[key] == sa.bindparam(f"k_{key}"))
+                .values({n: sa.bindparam(f"v_{n}") for n in names}))
+        conn.execute(stmt, [{f"k_{key}": r[key], **{f"v_{n}": r[n] for n in names}} for r in rows])
+        return len(rows)
+
     # ----- RETURNING --------------------------------------------------------------------
     def insert_returning(self, conn: Connection, table: sa.Table, rows: Sequence[Row],
                          columns: Sequence[str]) -> list[tuple[Any, ...]]:

@@ -95,6 +95,23 @@ class PostgreSQLAdapter(Adapter):
         finally:
             cursor.close()
 
+    def bulk_update(self, conn: Connection, table: sa.Table, key: str, rows: Sequence[Row]) -> int:
+        if len(rows) < 1000 or self.caps.bulk_load is not BulkLoad.COPY:
+            return super().bulk_update(conn, table, key, rows)
+        names = list(rows[0])
+        quote = conn.dialect.identifier_preparer.quote
+        staging = sa.Table(f"tmp_upd_{table.name}", sa.MetaData(),
+                           *(sa.Column(n, table.c[n].type) for n in names), prefixes=["TEMPORARY"])
+        column_list = ", ".join(f"{quote(n)} {table.c[n].type.compile(conn.dialect)}" for n in names)
+        conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {quote(staging.name)} ({column_list}) ON COMMIT DROP")
+        self._bulk_copy(conn, staging, rows)
+        target = conn.dialect.identifier_preparer.format_table(table)
+        sets = ", ".join(f"{quote(n)} = s.{quote(n)}" for n in names if n != key)
+        conn.exec_driver_sql(f"UPDATE {target} SET {sets} FROM {quote(staging.name)} s "
+                             f"WHERE {target}.{quote(key)} = s.{quote(key)}")
+        conn.exec_driver_sql(f"DROP TABLE {quote(staging.name)}")  # a second batch in one txn
+        return len(rows)
+
     def _allocate_native(self, conn: Connection, name: str, count: int) -> list[int]:
         return list(conn.execute(
             sa.text("SELECT nextval(:seq) FROM generate_series(1, :n)"),

@@ -59,7 +59,7 @@ def test_report_text_and_json(run):
     data = json.loads(run("crypto", "report", "--json").output)
     assert data["self_test"]["passed"] and data["provider"]["engines"]["sm2"]["engine"] == "openssl-sm2"
     assert {k["purpose"] for k in data["key_hierarchy"]["data_keys"]} == {
-        "pii", "blind_index", "integrity", "audit_signing"}
+        "pii", "blind_index", "integrity", "audit_signing", "document_signing"}
     assert "secret" not in json.dumps(data)
     offline = json.loads(run("crypto", "report", "--json", "--no-keys").output)
     assert "key_hierarchy" not in offline
@@ -86,7 +86,7 @@ def test_rotate_keys_then_destroy_the_old_ones(run):
     before = json.loads(run("crypto", "keys", "--json").output)["keys"]
     result = run("crypto", "rotate-keys", "--batch", "5")
     assert result.exit_code == 0, result.output
-    assert result.output.count("新数据密钥:") == 4 and "全部数据已由当前密钥保护" in result.output
+    assert result.output.count("新数据密钥:") == 5 and "全部数据已由当前密钥保护" in result.output
     after = json.loads(run("crypto", "keys", "--json").output)["keys"]
     retired = [k for k in after if k["status"] == "retired"]
     assert {k["key_id"] for k in retired} == {k["key_id"] for k in before}

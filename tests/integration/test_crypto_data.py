@@ -176,13 +176,15 @@ def refused(session) -> type | None:
     return kind
 
 
-def test_balance_tampered_in_sql_is_reported(database, session):
+def test_an_account_state_tampered_in_sql_is_reported(database, session):
+    """(The balance is proven by `hpf ledger check` against the sealed vouchers and the
+    detail, not by the row's MAC: it moves set-based; see migration 0013.)"""
     person = add_person(session)
     account = person.account
     assert account.row_mac.startswith("mac1-")
     assert verify_integrity(database).ok
     with database.engine.begin() as conn:
-        conn.execute(sa.text("UPDATE individual_account SET balance = 99999.99 WHERE id = :id"),
+        conn.execute(sa.text("UPDATE individual_account SET status = '05' WHERE id = :id"),
                      {"id": account.id})
     report = verify_integrity(database)
     assert not report.ok
@@ -195,7 +197,7 @@ def test_balance_tampered_in_sql_is_reported(database, session):
     assert refused(session) is IntegrityViolation
     # The remedy: restore the true value (from the backup or the audit trail) ...
     with database.engine.begin() as conn:
-        conn.execute(sa.text("UPDATE individual_account SET balance = 1520.83 WHERE id = :id"),
+        conn.execute(sa.text("UPDATE individual_account SET status = '01' WHERE id = :id"),
                      {"id": account_id})
     assert verify_integrity(database).ok
     # ... after which business goes on, and the MAC follows every change made through it.
@@ -209,7 +211,7 @@ def test_balance_tampered_in_sql_is_reported(database, session):
 def test_an_approved_correction_is_resealed_explicitly(database, session):
     account_id = add_person(session).account.id
     with database.engine.begin() as conn:  # an authorised emergency fix made in SQL
-        conn.execute(sa.text("UPDATE individual_account SET balance = 1500.00 WHERE id = :id"),
+        conn.execute(sa.text("UPDATE individual_account SET status = '02' WHERE id = :id"),
                      {"id": account_id})
     assert not verify_integrity(database).ok
     service.reseal_row(database, "individual_account", account_id, reason="工单 2026-118 核准")
@@ -306,7 +308,7 @@ def test_old_ciphertexts_stay_readable_until_rotated(database, session):
 def test_rotation_refuses_to_reseal_a_tampered_row(database, session):
     add_person(session, 1)
     with database.engine.begin() as conn:
-        conn.execute(sa.text("UPDATE individual_account SET balance = 5 WHERE account_no = 'GR00000001'"))
+        conn.execute(sa.text("UPDATE individual_account SET status = '05' WHERE account_no = 'GR00000001'"))
     report = service.rotate_keys(database, ["integrity"])
     assert [f.reason for f in report.refused] == ["完整性校验值不匹配（数据在应用之外被修改）"]
     assert not verify_integrity(database).ok  # still reported, not laundered by the new key

@@ -154,7 +154,8 @@ def test_operations_endpoints_need_a_signed_in_user(client):
     assert info["scheduler"] == {"leader": None, "lease_expires_at": None,
                                  "last_heartbeat_at": None}
     assert [j["name"] for j in client.get("/api/v1/jobs").get_json()] == [
-        "audit.archive", "audit.checkpoint", "system.heartbeat", "system.purge_job_history"]
+        "audit.archive", "audit.checkpoint", "interest.annual_settlement", "system.heartbeat",
+        "system.purge_idempotency_keys", "system.purge_job_history"]
 
 
 def test_the_business_date_comes_from_the_injected_clock(settings):

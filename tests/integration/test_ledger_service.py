@@ -39,6 +39,7 @@ def _cleanup(database) -> None:
     """Vouchers are append-only in the product; a test removes its own rows in SQL."""
     with database.engine.begin() as conn:
         mine = "SELECT id FROM ledger_voucher WHERE created_by = 'ledger_test'"
+        conn.execute(sa.text(f"DELETE FROM account_detail WHERE voucher_id IN ({mine})"))
         conn.execute(sa.text(f"DELETE FROM ledger_entry WHERE voucher_id IN ({mine})"))
         conn.execute(sa.text(f"DELETE FROM ledger_voucher WHERE reversal_of_id IN ({mine})"))
         conn.execute(sa.text("DELETE FROM ledger_voucher WHERE created_by = 'ledger_test'"))
@@ -68,10 +69,17 @@ def _account(database, balance: Decimal) -> int:
     return account.id
 
 
-def _post(database, draft: rules.VoucherDraft) -> ledger.VoucherView:
+def _post(database, draft: rules.VoucherDraft, *, detail: bool = False) -> ledger.VoucherView:
+    """Post ``draft``; with ``detail``, also its account detail lines, as a business would."""
     uow = UnitOfWork(database)
     with uow:
         posted = ledger.post(uow, draft, created_by=BY)
+        if detail:
+            uow.collection.insert_detail([
+                {"account_id": line.account_id, "unit_id": None, "value_date": draft.business_date,
+                 "business_type": draft.business_type, "amount": line.credit - line.debit, "unit_part": None,
+                 "person_part": None, "month": None, "voucher_id": posted.id, "source_id": None,
+                 "reversal_flag": "0"} for line in draft.lines if line.account_id is not None])
         uow.commit()
     return posted
 
@@ -155,6 +163,15 @@ def test_a_reversal_nets_to_zero_and_cannot_be_repeated(books):
     assert ledger.get_voucher(UnitOfWork(books), ACCOUNTANT, original.id).reversed_by_id == reversal.id
 
 
+def test_a_business_voucher_is_corrected_through_its_business_not_reversed_here(books):
+    account_id = _account(books, Decimal("300.00"))
+    posted = _post(books, rules.transfer_in(TODAY, "外部转入", account_id, Decimal("300.00")), detail=True)
+    with pytest.raises(Conflict) as caught:
+        ledger.reverse(UnitOfWork(books), ACCOUNTANT, WHO, NOW, posted.id, "冲错")
+    assert caught.value.code == "voucher_has_business"
+    assert _count(books, MINE) == 1
+
+
 def test_trial_balance_totals_by_date(books):
     _post(books, rules.transfer_in(TODAY - timedelta(days=1), "转入", None, Decimal("100.00")))
     _post(books, rules.annual_interest(TODAY, "结息", [rules.Share(None, Decimal("1.50"))]))
@@ -171,7 +188,7 @@ def test_trial_balance_totals_by_date(books):
 
 def test_check_is_clean_then_names_an_amount_or_balance_changed_in_sql(books):
     account_id = _account(books, Decimal("800.00"))
-    posted = _post(books, rules.transfer_in(TODAY, "外部转入", account_id, Decimal("800.00")))
+    posted = _post(books, rules.transfer_in(TODAY, "外部转入", account_id, Decimal("800.00")), detail=True)
     assert ledger.check(books) == []
     with books.engine.begin() as conn:
         conn.execute(sa.text("UPDATE ledger_entry SET credit = 700 WHERE voucher_id = :v AND line_no = 2"),
@@ -185,8 +202,9 @@ def test_check_is_clean_then_names_an_amount_or_balance_changed_in_sql(books):
         conn.execute(sa.text("UPDATE individual_account SET balance = 799.99 WHERE id = :a"),
                      {"a": account_id})
     findings = ledger.check(books)
-    assert [f.kind for f in findings] == ["control_account"]
+    assert [f.kind for f in findings] == ["control_account", "account_detail"]
     assert findings[0].items == (Decimal("800.00"), Decimal("799.99"))
+    assert findings[1].items == ((ACCOUNT_NO, Decimal("799.99"), Decimal("800.00")),)
 
 
 # ----- the command line ------------------------------------------------------------------

@@ -13,7 +13,8 @@ from hpf.services.access import Principal
 from hpf.services.clock import Clock
 
 KIND = {"voucher_unbalanced": "凭证借贷不平", "trial_balance": "试算不平衡",
-        "control_account": "总分不符", "unit_sub_ledger": "单位分户账不符"}
+        "control_account": "总分不符", "unit_sub_ledger": "单位分户账不符",
+        "account_detail": "个人明细不符"}
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
@@ -33,13 +34,14 @@ def ledger() -> None:
 @ledger.command("check")
 @click.pass_obj
 def check(state: CliState) -> None:
-    """核对账务：凭证借贷平衡、试算平衡、个人账户余额合计与 201 科目一致、单位分户账；发现问题时退出码为 1"""
+    """核对账务：凭证借贷平衡、试算平衡、个人账户余额合计与 201 科目一致、单位分户账、
+    个人明细与余额一致；发现问题时退出码为 1"""
     findings = service.check(state.connected())
     for finding in findings:
         click.echo(f"  ✗ [{KIND.get(finding.kind, finding.kind)}] {finding.message}")
-        if finding.kind in ("voucher_unbalanced", "unit_sub_ledger"):  # others: amounts in the message
+        if finding.kind in ("voucher_unbalanced", "unit_sub_ledger", "account_detail"):  # listed items
             for item in finding.items[:50]:
-                click.echo(f"      {_item(item)}")
+                click.echo(f"      {_item(item, finding.kind)}")
     click.echo("结论: " + (f"发现 {len(findings)} 处问题" if findings else "账务核对无误"))
     if findings:
         raise SystemExit(1)
@@ -75,9 +77,12 @@ def trial_balance(state: CliState, day) -> None:
         raise SystemExit(1)
 
 
-def _item(item) -> str:
+def _item(item, kind: str = "") -> str:
     if hasattr(item, "voucher_no"):
         return f"凭证 {item.voucher_no}：借方 {item.debit:.2f}，贷方 {item.credit:.2f}"
+    if kind == "account_detail":
+        account_no, balance, detail = item
+        return f"个人账户 {account_no}：余额 {balance:.2f}，明细合计 {detail:.2f}"
     if isinstance(item, tuple) and len(item) == 3:
         unit, books, people = item
         return f"单位 {unit}：分户账 {books:.2f}，职工个人账户合计 {people:.2f}"

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from flask import Flask
 
-from hpf.controllers import console, docs, health, hooks
+from hpf.controllers import console, docs, health, hooks, idempotency, public
 from hpf.controllers.api import (
     accounts,
     approvals,
     audit,
+    certificates,
     codes,
     jobs,
     ledger,
     orgs,
     params,
+    remittances,
     roles,
     session,
+    statements,
     system,
     tokens,
     units,
@@ -38,8 +41,13 @@ API_BLUEPRINTS = (
     units.blp,
     accounts.blp,
     ledger.blp,
+    certificates.blp,
+    remittances.blp,
+    remittances.interest_blp,
+    remittances.bases_blp,
+    statements.blp,
 )
-WEB_BLUEPRINTS = (health.bp, docs.bp, console.bp)
+WEB_BLUEPRINTS = (health.bp, docs.bp, console.bp, public.bp)
 
 
 def register(app: Flask) -> None:
@@ -73,6 +81,7 @@ def register(app: Flask) -> None:
             "description": "接口令牌（POST /api/v1/tokens 申请）：Authorization: Bearer hpf_<前缀>_<密钥>",
         },
     )
+    idempotency.register(app, api)  # before the blueprints: documents their POST/PATCH
     for blp in API_BLUEPRINTS:
         api.register_blueprint(blp)
     for bp in WEB_BLUEPRINTS:

@@ -62,7 +62,10 @@ def register(app: Flask) -> None:
 
 
 def _check_json_body() -> None:
-    """415 for a body that is not JSON, 400 for JSON that does not parse (nothing is run)."""
+    """415 for a body that is not JSON, 400 for JSON that does not parse (nothing is run).
+    A file upload (multipart/form-data) is left to the endpoint's form and file schemas."""
+    if request.mimetype == "multipart/form-data":
+        return
     raw = request.get_data(cache=True)
     if not raw:
         return

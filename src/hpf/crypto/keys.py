@@ -43,6 +43,7 @@ PURPOSES = {
         Purpose("blind_index", "bidx", "HMAC-SM3", 32, "敏感字段盲索引（密文上的精确查询）"),
         Purpose("integrity", "mac", "HMAC-SM3", 32, "重要数据完整性校验（余额、明细、权限、参数）"),
         Purpose("audit_signing", "aud", "SM2", 32, "审计链检查点签名（SM2 私钥）"),
+        Purpose("document_signing", "doc", "SM2", 32, "证明文件签名（缴存证明等，SM2 私钥）"),
     )
 }
 

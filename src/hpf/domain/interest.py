@@ -207,6 +207,9 @@ def _rate_periods(rates: RateTable, first: date, last: date) -> list[tuple[date,
     return [(day, end, rate) for (day, rate), end in zip(starts, ends, strict=True)]
 
 
+rate_periods = _rate_periods  # public: the services split a year the same way
+
+
 def _split(opening: Decimal, moves: list[Movement], draw_order: str) -> tuple[list[Movement], list[Movement]]:
     """The movements of 上年结转 and of 当年归集: deposits are this year's; withdrawals draw per order."""
     if draw_order not in (CURRENT_FIRST, PRIOR_FIRST):

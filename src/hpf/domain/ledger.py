@@ -111,6 +111,7 @@ class Line:
     debit: Decimal = ZERO
     credit: Decimal = ZERO
     account_id: int | None = None
+    unit_id: int | None = None  # 201's unit sub-ledger (filled from the account when absent)
 
 
 @dataclass(frozen=True)
@@ -333,6 +334,8 @@ class LedgerAggregates:
     individual_total: Decimal            # Σ individual_account.balance
     unit_balances: Mapping[int, Decimal]  # unit sub-ledger balance per unit
     unit_people: Mapping[int, Decimal]    # Σ of its people's balances per unit
+    # (account no, balance, Σ of its detail lines) where the two differ (first few)
+    detail_mismatches: Sequence[tuple[str, Decimal, Decimal]] = ()
 
 
 def check_trial_balance(rows: Sequence[TrialRow]) -> list[Finding]:
@@ -373,10 +376,20 @@ def check_unit_sub_ledgers(unit_balances: Mapping[int, Decimal],
     return [Finding("unit_sub_ledger", f"{len(bad)} 个单位的分户账余额与其职工个人账户余额合计不符", bad)]
 
 
+def check_account_detail(mismatches: Sequence[tuple[str, Decimal, Decimal]]) -> list[Finding]:
+    """Each account's balance is the sum of its detail (the individual sub-ledger)."""
+    if not mismatches:
+        return []
+    count = f"至少 {len(mismatches)}" if len(mismatches) >= 20 else str(len(mismatches))
+    return [Finding("account_detail", f"{count} 个个人账户余额与其明细合计不符（最多列出 20 个）",
+                    tuple(mismatches))]
+
+
 def check_ledger(agg: LedgerAggregates) -> list[Finding]:
     """Every invariant of the books; an empty list means they all hold."""
     rows = trial_balance(agg.subject_totals)
     fund = next((r.balance for r in rows if r.code == PROVIDENT_FUND), ZERO)
     return [*find_unbalanced_vouchers(agg.voucher_totals), *check_trial_balance(rows),
             *check_control_account(fund, agg.individual_total),
-            *check_unit_sub_ledgers(agg.unit_balances, agg.unit_people)]
+            *check_unit_sub_ledgers(agg.unit_balances, agg.unit_people),
+            *check_account_detail(agg.detail_mismatches)]

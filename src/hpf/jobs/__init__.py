@@ -10,7 +10,7 @@ import importlib
 
 from hpf.jobs.registry import REGISTRY, JobContext, JobOutcome, JobRegistry, JobSpec
 
-JOB_MODULES = ("hpf.jobs.system", "hpf.jobs.audit")
+JOB_MODULES = ("hpf.jobs.system", "hpf.jobs.audit", "hpf.jobs.collection")
 
 __all__ = ["REGISTRY", "JobContext", "JobOutcome", "JobRegistry", "JobSpec", "load_jobs"]
 

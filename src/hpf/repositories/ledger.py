@@ -16,7 +16,14 @@ from sqlalchemy.orm import Session
 
 from hpf.crypto import integrity
 from hpf.domain.ledger import PROVIDENT_FUND, LedgerAggregates, SubjectTotal, VoucherTotal
-from hpf.repositories.models import IndividualAccount, LedgerEntry, LedgerVoucher, Unit, support_tables
+from hpf.repositories.models import (
+    AccountDetail,
+    IndividualAccount,
+    LedgerEntry,
+    LedgerVoucher,
+    Unit,
+    support_tables,
+)
 from hpf.repositories.models.ledger import LedgerDay
 from hpf_adapters.db import Adapter
 
@@ -60,10 +67,19 @@ class LedgerRepository:
         return voucher
 
     def insert_entries(self, rows: list[dict[str, Any]]) -> None:
-        """Set-based insert; each dict holds every sealed field of ``LedgerEntry``."""
+        """Set-based insert (COPY where the server has it); each dict holds every sealed
+        field of ``LedgerEntry``."""
         if rows:
             integrity.seal_rows(self.session, LedgerEntry, rows)
-            self.session.execute(LedgerEntry.__table__.insert(), rows)
+            self.adapter.bulk_insert(self.session.connection(), LedgerEntry.__table__, rows)
+
+    def units_of(self, account_ids: Sequence[int]) -> dict[int, int]:
+        """account id → its unit, for the unit sub-ledger of single-account 201 lines."""
+        if not account_ids:
+            return {}
+        a = IndividualAccount
+        return {i: u for i, u in self.session.execute(sa.select(a.id, a.unit_id).where(
+            a.id.in_(set(account_ids)))) if u is not None}
 
     def voucher(self, voucher_id: int, *, for_update: bool = False) -> LedgerVoucher | None:
         query = sa.select(LedgerVoucher).where(LedgerVoucher.id == voucher_id)
@@ -114,11 +130,10 @@ class LedgerRepository:
         debit, credit = sa.func.sum(e.debit), sa.func.sum(e.credit)
         unbalanced = (sa.select(v.voucher_no, debit, credit).join(e, e.voucher_id == v.id)
                       .group_by(v.id, v.voucher_no).having(debit != credit).order_by(v.id))
-        # Unit sub-ledgers: 201 lines linked to an account, by the account's unit; compared
-        # with its people's balances only for units that have such lines.
-        linked = (sa.select(a.unit_id, sa.func.sum(e.credit - e.debit))
-                  .join(a, a.id == e.account_id)
-                  .where(e.subject_code == PROVIDENT_FUND, a.unit_id.is_not(None)).group_by(a.unit_id))
+        # Unit sub-ledgers: 201 lines by their unit (a remittance posts one per unit, a single
+        # account's line carries the account's unit); compared with the people's balances.
+        linked = (sa.select(e.unit_id, sa.func.sum(e.credit - e.debit))
+                  .where(e.subject_code == PROVIDENT_FUND, e.unit_id.is_not(None)).group_by(e.unit_id))
         unit_balances = {unit: _dec(amount) for unit, amount in self.session.execute(linked)}
         people = (sa.select(a.unit_id, sa.func.sum(a.balance))
                   .where(a.unit_id.in_(list(unit_balances) or [-1])).group_by(a.unit_id))
@@ -129,12 +144,36 @@ class LedgerRepository:
             individual_total=_dec(self.session.scalar(sa.select(sa.func.sum(a.balance)))),
             unit_balances=unit_balances,
             unit_people={unit: _dec(amount) for unit, amount in self.session.execute(people)},
+            detail_mismatches=self._detail_mismatches(),
         )
+
+    def _detail_mismatches(self, limit: int = 20) -> list[tuple[str, Decimal, Decimal]]:
+        """Accounts whose balance is not the sum of their detail. One aggregate over
+        balances and negated detail together (UNION ALL, no join), so a planner with stale
+        statistics after a bulk load cannot turn it into a nested loop over a million rows."""
+        a, d = IndividualAccount, AccountDetail
+        both = sa.union_all(
+            sa.select(a.id.label("account_id"), a.balance.label("amount")),
+            sa.select(d.account_id.label("account_id"), (-d.amount).label("amount")),
+        ).subquery()
+        off = (sa.select(both.c.account_id).group_by(both.c.account_id)
+               .having(sa.func.round(sa.func.sum(both.c.amount), 2) != 0)  # SQLite sums in floating point
+               .order_by(both.c.account_id).limit(limit))
+        ids = list(self.session.scalars(off))
+        if not ids:
+            return []
+        detail = (sa.select(d.account_id, sa.func.sum(d.amount)).where(d.account_id.in_(ids))
+                  .group_by(d.account_id))
+        totals = dict(self.session.execute(detail).all())
+        rows = self.session.execute(sa.select(a.id, a.account_no, a.balance).where(a.id.in_(ids))
+                                    .order_by(a.account_no))
+        return [(no, _dec(balance), _dec(totals.get(i))) for i, no, balance in rows]
 
     def unit_numbers(self, unit_ids: Sequence[int]) -> dict[int, str]:
         if not unit_ids:
             return {}
-        return dict(self.session.execute(sa.select(Unit.id, Unit.unit_no).where(Unit.id.in_(list(unit_ids)))))
+        query = sa.select(Unit.id, Unit.unit_no).where(Unit.id.in_(list(unit_ids)))
+        return dict(self.session.execute(query).all())
 
 
 def _dec(value) -> Decimal:

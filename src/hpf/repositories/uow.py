@@ -14,7 +14,9 @@ from hpf.crypto import keys
 from hpf.repositories.access import AccessRepository
 from hpf.repositories.accounts import AccountRepository
 from hpf.repositories.audit import AuditRepository
+from hpf.repositories.certificates import CertificateRepository
 from hpf.repositories.codes import CodeRepository
+from hpf.repositories.collection import CollectionRepository
 from hpf.repositories.jobs import JobRunRepository
 from hpf.repositories.ledger import LedgerRepository
 from hpf.repositories.orgs import OrgRepository, ThrottleRepository, UserRepository
@@ -90,6 +92,14 @@ class UnitOfWork:
     @cached_property
     def ledger(self) -> LedgerRepository:
         return LedgerRepository(self._s(), self.database.adapter)
+
+    @cached_property
+    def certificates(self) -> CertificateRepository:
+        return CertificateRepository(self._s())
+
+    @cached_property
+    def collection(self) -> CollectionRepository:
+        return CollectionRepository(self._s(), self.database.adapter)
 
     @cached_property
     def job_runs(self) -> JobRunRepository:

@@ -32,6 +32,7 @@ Boolean = _zh(mf.Boolean, invalid="应为 true 或 false")
 Nested = _zh(mf.Nested, type="类型无效")
 List = _zh(mf.List, invalid="应为列表")
 Dict = _zh(mf.Dict, invalid="应为对象")
+Raw = _zh(mf.Raw)  # an uploaded file (location="files")
 
 
 def Money(**kwargs):
@@ -41,7 +42,7 @@ def Money(**kwargs):
 
 fields = SimpleNamespace(String=String, Integer=Integer, Decimal=Decimal, Date=Date,
                          DateTime=DateTime, Boolean=Boolean, Nested=Nested, List=List,
-                         Dict=Dict, Money=Money)
+                         Dict=Dict, Money=Money, Raw=Raw)
 
 
 class Length(mv.Length):

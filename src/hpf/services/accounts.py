@@ -14,15 +14,18 @@ from decimal import Decimal
 
 from hpf.crypto import masking
 from hpf.domain import accounts as states
+from hpf.domain import ledger as books
+from hpf.domain.calendar import business_date
 from hpf.domain.contribution import check_base
 from hpf.domain.errors import Conflict, NotFound, ValidationFailed
 from hpf.domain.identity_codes import ID_TYPES, check_id
 from hpf.repositories.models import IndividualAccount, Person, Unit
 from hpf.repositories.uow import UnitOfWork
-from hpf.services import audit
+from hpf.services import audit, ledger
 from hpf.services.access import Principal
 from hpf.services.units import contribution_rules, load_in_scope, number_prefix
 
+INTERNAL_TRANSFER = "06"  # 归集业务类型 内部转移
 OPEN_STATES = ("01", "06")  # an account in these states refuses a second one outright
 
 
@@ -139,6 +142,15 @@ def move_account(uow: UnitOfWork, actor: Principal, who: audit.Who, now: datetim
         account.status, account.unit_id = target, unit.id
         account.deposit_base = move["deposit_base"]
         summary = f"{old.unit_no if old else '-'} → {unit.unit_no} 缴存基数 {move['deposit_base']}"
+        if old is not None and old.id != unit.id and account.balance:
+            # The unit sub-ledger of 201 follows the person: Dr 201 old unit / Cr 201 new unit.
+            voucher = ledger.post(uow, books.VoucherDraft(
+                business_date(now), INTERNAL_TRANSFER,
+                f"内部转移 {account.account_no}：{old.unit_no} → {unit.unit_no}",
+                (books.Line(books.PROVIDENT_FUND, debit=account.balance, unit_id=old.id),
+                 books.Line(books.PROVIDENT_FUND, credit=account.balance, unit_id=unit.id))),
+                created_by=actor.username)
+            summary += f"，余额 {account.balance:,.2f} 元随转（凭证 {voucher.voucher_no}）"
         audit.record(uow, actor.who(who), f"account.{operation}", target=f"account:{account.account_no}",
                      summary=summary, now=now)
         view = _view(uow, account)

@@ -120,6 +120,7 @@ def _registered() -> dict[str, OperationType]:
     """The operation types, once the modules that define them are loaded (they import this
     module, so it cannot import them at the top)."""
     import hpf.services.params
+    import hpf.services.remittance
     import hpf.services.units  # noqa: F401 - registers unit.defer
 
     return OPERATIONS

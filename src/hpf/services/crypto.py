@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from hpf.crypto import fields, integrity, keys
 from hpf.crypto.errors import CryptoError, KeyManagementError
-from hpf.repositories.models import AuditArchive, AuditCheckpoint, Base
+from hpf.repositories.models import AuditArchive, AuditCheckpoint, Base, DepositCertificate
 from hpf.services import audit
 from hpf_adapters.db import Database
 
@@ -362,9 +362,9 @@ def references(database: Database, key_id: str) -> int:
         for column, _purpose in _protected_columns():
             total += conn.execute(sa.select(sa.func.count()).select_from(column.table)
                                   .where(_raw(column).like(f"{key_id}{fields.SEPARATOR}%"))).scalar_one()
-        # Audit checkpoints and archive registrations name their signing key: it must outlive
-        # them to verify them.
-        for model in (AuditCheckpoint, AuditArchive):
+        # Audit checkpoints, archive registrations and deposit certificates name their signing
+        # key: it must outlive them to verify them.
+        for model in (AuditCheckpoint, AuditArchive, DepositCertificate):
             total += conn.execute(sa.select(sa.func.count()).select_from(model.__table__)
                                   .where(model.key_id == key_id)).scalar_one()
     return total

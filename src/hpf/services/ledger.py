@@ -32,6 +32,7 @@ class EntryView:
     debit: Decimal
     credit: Decimal
     account_id: int | None
+    unit_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,8 @@ def _insert(uow: UnitOfWork, drafts: Sequence[rules.VoucherDraft], created_by: s
     closed = uow.ledger.closed_through()
     for draft in drafts:
         rules.check_open(draft.business_date, closed)
+    units = uow.ledger.units_of([line.account_id for d in drafts for line in d.lines
+                                 if line.account_id is not None and line.unit_id is None])
     posted, rows = [], []
     for draft in drafts:
         number = uow.ledger.next_voucher_number()
@@ -101,7 +104,8 @@ def _insert(uow: UnitOfWork, drafts: Sequence[rules.VoucherDraft], created_by: s
             business_type=draft.business_type, summary=draft.summary, reversal_of_id=reversal_of_id,
             created_by=created_by))
         lines = [{"voucher_id": voucher.id, "line_no": no, "subject_code": line.subject, "debit": line.debit,
-                  "credit": line.credit, "account_id": line.account_id}
+                  "credit": line.credit, "account_id": line.account_id,
+                  "unit_id": line.unit_id if line.unit_id is not None else units.get(line.account_id)}
                  for no, line in enumerate(draft.lines, start=1)]
         rows.extend(lines)
         posted.append(_view(voucher, [_entry(line) for line in lines]))
@@ -121,6 +125,9 @@ def reverse(uow: UnitOfWork, actor: Principal, who: audit.Who, now: datetime, vo
         original = uow.ledger.voucher(voucher_id, for_update=True)  # orders two reversals of it
         if original is None:
             raise NotFound("凭证不存在")
+        if uow.collection.voucher_ids_with_detail(original.id):
+            raise Conflict(f"凭证 {original.voucher_no} 是业务凭证（含个人明细），"
+                           "请通过原业务冲正（如错缴更正）", code="voucher_has_business")
         if original.reversal_of_id is not None:
             raise Conflict(f"凭证 {original.voucher_no} 本身是冲销凭证，不能再冲销",
                            code="voucher_is_reversal")
@@ -208,18 +215,18 @@ def check(database: Database) -> list[rules.Finding]:
 # ---------------------------------------------------------------- helpers
 
 def _draft(voucher: LedgerVoucher, entries: list[LedgerEntry]) -> rules.VoucherDraft:
-    lines = tuple(rules.Line(e.subject_code, e.debit, e.credit, e.account_id) for e in entries)
+    lines = tuple(rules.Line(e.subject_code, e.debit, e.credit, e.account_id, e.unit_id) for e in entries)
     return rules.VoucherDraft(voucher.business_date, voucher.business_type, voucher.summary, lines)
 
 
 def _entry(row: dict) -> EntryView:
     return EntryView(row["line_no"], row["subject_code"], rules.subject(row["subject_code"]).name,
-                     row["debit"], row["credit"], row["account_id"])
+                     row["debit"], row["credit"], row["account_id"], row["unit_id"])
 
 
 def _entry_of(entry: LedgerEntry) -> EntryView:
     return EntryView(entry.line_no, entry.subject_code, _name(entry.subject_code), entry.debit, entry.credit,
-                     entry.account_id)
+                     entry.account_id, entry.unit_id)
 
 
 def _name(code: str) -> str:

@@ -46,6 +46,13 @@ MENU: list[tuple[str, list[Item]]] = [
     ("归集业务", [
         Item("单位", "console.units_list", "unit:view", "units"),
         Item("个人账户", "console.accounts_list", "person:view", "accounts"),
+        Item("汇缴管理", "console.remittances_list", "unit:view", "remittances"),
+        Item("银行到账", "console.credits_list", "remittance:post", "credits"),
+    ]),
+    ("会计核算", [
+        Item("凭证查询", "console.vouchers_list", "ledger:view", "vouchers"),
+        Item("试算平衡表", "console.trial_balance", "ledger:view", "trial"),
+        Item("年度结息", "console.interest_form", "ledger:post", "interest"),
     ]),
     ("系统管理", [
         Item("用户管理", "console.users_list", "user:view", "users"),

@@ -15,8 +15,17 @@ from hpf.repositories.models.access import (
 )
 from hpf.repositories.models.audit import AuditArchive, AuditChain, AuditCheckpoint, AuditEvent
 from hpf.repositories.models.base import Base, support_tables
+from hpf.repositories.models.certificates import DepositCertificate
 from hpf.repositories.models.codes import CodeItem, CodeType
+from hpf.repositories.models.collection import (
+    AccountDetail,
+    BankCredit,
+    InterestRun,
+    Remittance,
+    RemittanceLine,
+)
 from hpf.repositories.models.crypto import CryptoKey
+from hpf.repositories.models.idempotency import IdempotencyRecord
 from hpf.repositories.models.jobs import JobRun
 from hpf.repositories.models.ledger import LedgerEntry, LedgerVoucher
 from hpf.repositories.models.org import OrgUnit, User
@@ -28,6 +37,7 @@ from hpf.repositories.models.units import Unit
 metadata = Base.metadata
 
 __all__ = [
+    "AccountDetail",
     "ApiToken",
     "ApprovalPolicy",
     "ApprovalRequest",
@@ -35,11 +45,15 @@ __all__ = [
     "AuditChain",
     "AuditCheckpoint",
     "AuditEvent",
+    "BankCredit",
     "Base",
     "CodeItem",
     "CodeType",
     "CryptoKey",
+    "DepositCertificate",
+    "IdempotencyRecord",
     "IndividualAccount",
+    "InterestRun",
     "JobRun",
     "LedgerEntry",
     "LedgerVoucher",
@@ -49,6 +63,8 @@ __all__ = [
     "ParamValue",
     "PasswordHistory",
     "Person",
+    "Remittance",
+    "RemittanceLine",
     "Role",
     "RolePermission",
     "StaffSession",

@@ -50,6 +50,8 @@ class LedgerEntry(Sealed, Base):
     credit: Mapped[Decimal] = mapped_column(sa.Numeric(18, 2), default=Decimal("0.00"))
     # The individual account a line of subject 201 belongs to (the sub-ledger link).
     account_id: Mapped[int | None] = mapped_column(sa.ForeignKey("individual_account.id"), index=True)
+    # The unit sub-ledger of 201 (migration 0013): a remittance posts one 201 line per unit.
+    unit_id: Mapped[int | None] = mapped_column(index=True)
 
 
 class LedgerDay(Sealed, Base):

@@ -48,9 +48,10 @@ class IndividualAccount(Sealed, Base):
         sa.CheckConstraint("balance >= 0", name="balance_not_negative"),
         {"comment": "个人住房公积金账户（余额带完整性校验值）"},
     )
-    # unit_id and deposit_base (issue 5) are not sealed yet: adding them would need every
-    # existing row resealed (`hpf crypto reseal`); the unit's own row seals its ratios.
-    __integrity__ = ("account_no", "person_id", "status", "balance")
+    # The balance is not sealed here: a month's remittance moves a million balances in one
+    # set-based statement. It is proven instead by `hpf ledger check` (balance = Σ account
+    # detail, Σ balances = subject 201 of the sealed vouchers). Migration 0013.
+    __integrity__ = ("account_no", "person_id", "status", "unit_id")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_no: Mapped[str] = mapped_column(sa.String(20), unique=True)  # GRZH
