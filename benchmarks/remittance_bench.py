@@ -93,7 +93,7 @@ def fresh_database(url: str, instance: str):
         try:
             database.check_connection()
         except Exception:
-            family = engine_url.get_backend_name()
+            family = database.engine.dialect.name
             admin_url = (
                 engine_url._replace(database=None)
                 if family == "mysql"
@@ -349,7 +349,8 @@ def fetch_and_match(database, bank) -> remittance.MatchResult:
     from hpf.domain.matching import reference_for
 
     bank.pay_many(
-        [(no, name, Decimal(total), reference_for(rno), POST_DAY.date()) for _, no, name, total, rno in rows]
+        [(no, name, Decimal(str(total)).quantize(Decimal("0.01")), reference_for(rno), POST_DAY.date())
+         for _, no, name, total, rno in rows]
     )
     found, _ = bank.credits_since(None)
     return remittance.receive_credits(UnitOfWork(database), actor(), WHO, POST_DAY, found)
@@ -371,6 +372,10 @@ def raw_floor(database, lines: int) -> float:
         if dialect == "postgresql":
             conn.exec_driver_sql("CREATE TABLE floor_detail (LIKE account_detail INCLUDING ALL)")
             conn.exec_driver_sql("CREATE TABLE floor_account (LIKE individual_account INCLUDING ALL)")
+            options = conn.exec_driver_sql(
+                "SELECT reloptions FROM pg_class WHERE relname = 'individual_account'").scalar()
+            if options:  # the same page layout (fillfactor, migration 0015) as the real table
+                conn.exec_driver_sql(f"ALTER TABLE floor_account SET ({', '.join(options)})")
         elif dialect == "mysql":
             conn.exec_driver_sql("CREATE TABLE floor_detail LIKE account_detail")
             conn.exec_driver_sql("CREATE TABLE floor_account LIKE individual_account")

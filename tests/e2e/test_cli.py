@@ -28,14 +28,14 @@ def test_version(run):
 def test_db_upgrade_current_downgrade(run):
     assert "base (空库)" in run("db", "current").output
     result = run("db", "upgrade")
-    assert result.exit_code == 0 and "结构版本: 0014 (最新 0014)" in result.output
+    assert result.exit_code == 0 and "结构版本: 0015 (最新 0015)" in result.output
     assert "(最新)" in run("db", "current").output
     assert run("db", "downgrade", "0003").exit_code == 0
     assert "落后，请执行 hpf db upgrade" in run("db", "current").output
     result = run("db", "downgrade", "base")
     assert result.exit_code == 0 and "结构版本: base" in result.output
     history = run("db", "history").output.splitlines()
-    assert history[0].startswith("0001") and history[-1].startswith("0014")
+    assert history[0].startswith("0001") and history[-1].startswith("0015")
 
 
 def test_unknown_revision(run):

@@ -40,7 +40,8 @@ class BankCredit(Sealed, Base):
 class Remittance(Sealed, Base):
     __tablename__ = "remittance"
     __table_args__ = (
-        sa.CheckConstraint("total = unit_total + person_total", name="total_parts"),
+        # Within half a fen: SQLite adds NUMERIC in binary floating point (migration 0015).
+        sa.CheckConstraint("ABS(total - unit_total - person_total) < 0.005", name="total_parts"),
         sa.Index("ix_remittance_unit_id", "unit_id", "month"),
         {"comment": "汇缴单/补缴单（缴存清册表头；到账匹配后入账，错缴以冲销更正）"},
     )
