@@ -538,3 +538,21 @@ def test_a_whole_month_is_listed_in_one_batch_and_a_second_run_lists_nothing(cen
     assert again.status_code == 201 and again.get_json()["listed"] == 0
     future = teller.post("/api/v1/remittances/month", json={"month": "202610"})
     assert future.status_code == 422 and "month" in future.get_json()["details"]
+
+
+def test_money_checks_hold_where_numeric_is_floating_point(centre):
+    """9187.65 + 13125.24 is not 22312.89 in binary floating point (SQLite's NUMERIC); the
+    checks allow less than half a fen, so such a remittance is stored on every database."""
+    app, _, _ = centre
+    database = app.extensions["hpf"].database
+    unit_id = sql(app, "SELECT MIN(id) FROM unit")
+    uow = UnitOfWork(database)
+    with uow:
+        uow.collection.insert_headers([{
+            "remittance_no": "HJ20990100000001", "unit_id": unit_id, "kind": "02", "month": "209901",
+            "month_to": "209901", "reason": "测试", "source": "roster", "status": "05", "people": 9,
+            "unit_total": Decimal("9187.65"), "person_total": Decimal("13125.24"),
+            "total": Decimal("22312.89"),
+            "live_key": None, "created_by": "test", "created_at": at(date(2026, 1, 1))}])
+        assert uow.collection.by_number("HJ20990100000001").total == Decimal("22312.89")
+        uow.session.rollback()
