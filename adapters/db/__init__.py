@@ -149,7 +149,10 @@ class Database:
     def check_connection(self) -> None:
         """Raise ``DatabaseUnreachable`` with a one-line reason if the server can't be used."""
         try:
-            with self.engine.connect() as conn:
+            # A declared reader: on SQLite it must not wait for the write lock, since the
+            # first use of ``adapter`` may come in the middle of another connection's
+            # transaction (a unit of work's first repository that needs the adapter).
+            with self.engine.connect().execution_options(hpf_read_only=True) as conn:
                 conn.exec_driver_sql("SELECT 1")
         except DBAPIError as exc:
             raise DatabaseUnreachable(
@@ -157,7 +160,7 @@ class Database:
 
     def _detect(self) -> Adapter:
         self.check_connection()
-        with self.engine.connect() as conn:
+        with self.engine.connect().execution_options(hpf_read_only=True) as conn:
             server = _server_info(conn, self.resolved.declared)
         cls = ADAPTERS[server.product]
         caps = cls.default_capabilities(server)

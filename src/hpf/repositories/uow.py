@@ -33,6 +33,7 @@ class UnitOfWork:
 
     def __enter__(self) -> UnitOfWork:
         keys.for_engine(self.database.engine).refresh_if_stale()  # before, never during, the transaction
+        self.database.adapter  # noqa: B018 - server detection (first use) also before it
         self.session = self._factory()
         for name, attr in vars(type(self)).items():  # repositories belong to one session
             if isinstance(attr, cached_property):
