@@ -12,6 +12,7 @@ from hpf.controllers.console import (  # noqa: F401 - each module adds its views
     accounts,
     approvals,
     audit,
+    base_adjustments,
     certificates,
     codes,
     grants,
