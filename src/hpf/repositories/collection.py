@@ -269,6 +269,15 @@ class CollectionRepository:
             query = query.limit(limit)
         return [dict(r) for r in self.session.execute(query).mappings()]
 
+    def orgs_of(self, remittance_ids: Sequence[int]) -> set[int]:
+        """The managing branches of the remittances' units (for the data-scope check)."""
+        found: set[int] = set()
+        for chunk in _chunks(list(remittance_ids), 5000):
+            found.update(self.session.scalars(
+                sa.select(Unit.org_id).join(Remittance, Remittance.unit_id == Unit.id)
+                .where(Remittance.id.in_(chunk)).distinct()))
+        return found
+
     def search(
         self, *, org_ids, unit_id: int | None, month: str | None, status: str | None, offset: int, limit: int
     ) -> tuple[list[tuple[Remittance, Unit]], int]:

@@ -25,7 +25,7 @@ from hpf.domain import ledger as books
 from hpf.domain import matching
 from hpf.domain import remittance as rules
 from hpf.domain.calendar import business_date
-from hpf.domain.contribution import RuleBroken, YearMonth, check_remittance_month, monthly_amount
+from hpf.domain.contribution import RuleBroken, YearMonth, check_remittance_month
 from hpf.domain.errors import Conflict, NotFound, ValidationFailed
 from hpf.domain.remittance_list import ListRejected, RosterEntry, RowError, validate
 from hpf.repositories.models import Remittance, Unit
@@ -497,13 +497,7 @@ def post(
 
 
 def _check_scope(uow: UnitOfWork, actor: Principal, ids: list[int]) -> None:
-    orgs = uow.session.execute(
-        sa.select(Unit.org_id)
-        .join(Remittance, Remittance.unit_id == Unit.id)
-        .where(Remittance.id.in_(ids))
-        .distinct()
-    ).scalars()
-    for org_id in orgs:
+    for org_id in uow.collection.orgs_of(ids):
         actor.require_scope(org_id)
 
 
@@ -680,10 +674,6 @@ def open_credits(uow: UnitOfWork, actor: Principal) -> list[dict]:
             }
             for c in uow.collection.open_credits(limit=500)
         ]
-
-
-def expected_amount(base: Decimal, unit: Unit, rules_) -> Decimal:
-    return monthly_amount(base, Decimal(unit.unit_ratio), Decimal(unit.person_ratio), rules_).total
 
 
 def _load(uow: UnitOfWork, actor: Principal, remittance_id: int, *, for_update: bool = False):
