@@ -41,6 +41,20 @@ CENT = Decimal("0.01")
 PAYING_STATES = ("01",)  # 正常: the staff a monthly list is generated for
 EARNING = sorted(INTEREST_STATES)  # sealed and frozen balances earn interest too
 REMITTANCE_SEQUENCE = "remittance_no_seq"
+# What an INSERT ... SELECT of account detail lines fills, in the order its SELECTs give.
+DETAIL_COLUMNS = [
+    "account_id",
+    "unit_id",
+    "value_date",
+    "business_type",
+    "amount",
+    "unit_part",
+    "person_part",
+    "month",
+    "voucher_id",
+    "source_id",
+    "reversal_flag",
+]
 
 
 class CollectionRepository:
@@ -217,8 +231,12 @@ class CollectionRepository:
     def set_bases(self, bases: dict[int, Decimal]) -> None:
         """缴存基数 of many accounts at once (account id → new base)."""
         if bases:
-            self.adapter.bulk_update(self.conn, IndividualAccount.__table__, "id",
-                                     [{"id": k, "deposit_base": v} for k, v in bases.items()])
+            self.adapter.bulk_update(
+                self.conn,
+                IndividualAccount.__table__,
+                "id",
+                [{"id": k, "deposit_base": v} for k, v in bases.items()],
+            )
             self.session.expire_all()
 
     def insert_headers(self, rows: list[dict[str, Any]]) -> None:
@@ -273,9 +291,14 @@ class CollectionRepository:
         """The managing branches of the remittances' units (for the data-scope check)."""
         found: set[int] = set()
         for chunk in _chunks(list(remittance_ids), 5000):
-            found.update(self.session.scalars(
-                sa.select(Unit.org_id).join(Remittance, Remittance.unit_id == Unit.id)
-                .where(Remittance.id.in_(chunk)).distinct()))
+            found.update(
+                self.session.scalars(
+                    sa.select(Unit.org_id)
+                    .join(Remittance, Remittance.unit_id == Unit.id)
+                    .where(Remittance.id.in_(chunk))
+                    .distinct()
+                )
+            )
         return found
 
     def search(
@@ -416,22 +439,7 @@ class CollectionRepository:
                 .where(where)
             )
             total += self.session.execute(
-                AccountDetail.__table__.insert().from_select(
-                    [
-                        "account_id",
-                        "unit_id",
-                        "value_date",
-                        "business_type",
-                        "amount",
-                        "unit_part",
-                        "person_part",
-                        "month",
-                        "voucher_id",
-                        "source_id",
-                        "reversal_flag",
-                    ],
-                    select,
-                )
+                AccountDetail.__table__.insert().from_select(DETAIL_COLUMNS, select)
             ).rowcount
         sums = (
             sa.select(l_.account_id, sa.func.sum(l_.amount).label("amount"))
@@ -509,22 +517,7 @@ class CollectionRepository:
             sa.literal("1"),
         ).where(d.source_id == remittance_id, d.business_type.in_(list(rules.KINDS)), d.reversal_flag == "0")
         count = self.session.execute(
-            AccountDetail.__table__.insert().from_select(
-                [
-                    "account_id",
-                    "unit_id",
-                    "value_date",
-                    "business_type",
-                    "amount",
-                    "unit_part",
-                    "person_part",
-                    "month",
-                    "voucher_id",
-                    "source_id",
-                    "reversal_flag",
-                ],
-                select,
-            )
+            AccountDetail.__table__.insert().from_select(DETAIL_COLUMNS, select)
         ).rowcount
         sums = (
             sa.select(d.account_id, sa.func.sum(d.amount).label("amount"))
@@ -678,8 +671,11 @@ class CollectionRepository:
         several times (per-unit totals, the lines, the balances) is computed once.
         PostgreSQL/openGauss drop it at commit; elsewhere ``unstage`` drops it."""
         compiled = select.compile(dialect=self.conn.dialect, compile_kwargs={"render_postcompile": True})
-        params = (tuple(compiled.params[k] for k in compiled.positiontup) if compiled.positional
-                  else compiled.params)
+        params = (
+            tuple(compiled.params[k] for k in compiled.positiontup)
+            if compiled.positional
+            else compiled.params
+        )
         on_commit = " ON COMMIT DROP" if self.conn.dialect.name == "postgresql" else ""
         self.conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {name}{on_commit} AS {compiled}", params)
         return sa.Table(name, sa.MetaData(), *columns)
@@ -688,9 +684,15 @@ class CollectionRepository:
         self.conn.exec_driver_sql(f"DROP TABLE {table.name}")
 
     def stage_interest(self, interest_sql) -> sa.Table:
-        return self.stage("tmp_interest", interest_sql, [
-            sa.Column("account_id", sa.Integer), sa.Column("unit_id", sa.Integer),
-            sa.Column("interest", sa.Numeric(18, 2))])
+        return self.stage(
+            "tmp_interest",
+            interest_sql,
+            [
+                sa.Column("account_id", sa.Integer),
+                sa.Column("unit_id", sa.Integer),
+                sa.Column("interest", sa.Numeric(18, 2)),
+            ],
+        )
 
     def staged_rows(self, staged: sa.Table):
         return sa.select(staged.c.account_id, staged.c.unit_id, staged.c.interest)
