@@ -21,7 +21,7 @@ from hpf.domain.calendar import business_date
 from hpf.domain.errors import Conflict, NotFound, ValidationFailed
 from hpf.repositories.models import InterestRun
 from hpf.repositories.uow import UnitOfWork
-from hpf.services import audit, ledger
+from hpf.services import audit, ledger, params
 from hpf.services.access import Principal
 from hpf.services.units import load_in_scope
 
@@ -86,7 +86,7 @@ def settle_year(
                 voucher.voucher_no if voucher else None,
                 True,
             )
-        basis = int(uow_param(uow, "interest.day_basis", end))
+        basis = int(params.value_on(uow, "interest.day_basis", end))
         segments, same = _rates(uow, start, end)
         run = uow.collection.add_interest_run(
             InterestRun(
@@ -186,12 +186,6 @@ def _post_voucher(
     return ledger.post(uow, draft, created_by=actor.username)
 
 
-def uow_param(uow: UnitOfWork, code: str, on: date):
-    from hpf.services import params
-
-    return params.value_on(uow, code, on)
-
-
 def _split_rows(uow: UnitOfWork, start: date, end: date, basis: int) -> list[tuple[int, int | None, Decimal]]:
     """Pre-2016 split rates: the domain's walk per account (slower, exact)."""
     split = rules.SplitRates(rate_table(uow, "interest.rate.prior_year"), rate_table(uow))
@@ -238,7 +232,7 @@ def _accrued(uow: UnitOfWork, account_id: int, to_date: date) -> tuple[rules.Int
     moves = uow.collection.movements(account_id)
     opening = sum((amount for day, amount, _ in moves if day < start), ZERO)
     period = [(day, amount) for day, amount, _ in moves if start <= day <= to_date]
-    basis = int(uow_param(uow, "interest.day_basis", to_date))
+    basis = int(params.value_on(uow, "interest.day_basis", to_date))
     _, same = _rates(uow, start, max(start, to_date - timedelta(days=1)))
     rates = (
         rate_table(uow)

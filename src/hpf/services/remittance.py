@@ -191,17 +191,12 @@ def import_list(
     raw = read_rows(filename, data)
     with uow:
         unit = load_in_scope(uow, actor, unit_id, for_update=True)
-        roster = {
-            r["account_no"]: RosterEntry(r["account_no"], r["name"], r["status"], r["unit_id"])
-            for r in uow.collection.roster(unit.id)
-        }
-        lines, errors = validate(
-            raw, roster, contribution_rules(uow, today), Decimal(unit.unit_ratio), Decimal(unit.person_ratio)
-        )
+        roster = uow.collection.roster(unit.id)
+        lines, errors = _check_list(uow, unit, raw, roster, today)
         if errors:
             raise ListRejected(errors)
         header = _new_header(uow, actor, unit, kind, month, month_to, reason, today, "import")
-        ids = {r["account_no"]: r["id"] for r in uow.collection.roster(unit.id)}
+        ids = {r["account_no"]: r["id"] for r in roster}
         months = _months(header)
         uow.collection.insert_lines(
             [
@@ -229,17 +224,15 @@ def check_import(
     raw = read_rows(filename, data)
     with uow:
         unit = load_in_scope(uow, actor, unit_id)
-        roster = {
-            r["account_no"]: RosterEntry(r["account_no"], r["name"], r["status"], r["unit_id"])
-            for r in uow.collection.roster(unit.id)
-        }
-        return validate(
-            raw,
-            roster,
-            contribution_rules(uow, business_date(now)),
-            Decimal(unit.unit_ratio),
-            Decimal(unit.person_ratio),
-        )[1]
+        return _check_list(uow, unit, raw, uow.collection.roster(unit.id), business_date(now))[1]
+
+
+def _check_list(uow: UnitOfWork, unit: Unit, raw, roster: list[dict], today: date):
+    """Every row of a 清册 against the unit's roster and the rules in force: (lines, errors)."""
+    entries = {r["account_no"]: RosterEntry(r["account_no"], r["name"], r["status"], r["unit_id"])
+               for r in roster}
+    return validate(raw, entries, contribution_rules(uow, today), Decimal(unit.unit_ratio),
+                    Decimal(unit.person_ratio))
 
 
 def _new_header(
