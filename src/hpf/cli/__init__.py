@@ -41,9 +41,10 @@ def cli(ctx: click.Context, config_file: str) -> None:
 
 
 def _register() -> None:
-    from hpf.cli import audit, crypto, db, demo, jobs, ledger, serve, users
+    from hpf.cli import audit, certs, crypto, db, demo, jobs, ledger, serve, users
 
     cli.add_command(audit.audit)
+    cli.add_command(certs.certs)
     cli.add_command(crypto.crypto)
     cli.add_command(db.db)
     cli.add_command(serve.serve)

@@ -134,3 +134,44 @@ def encode_bit_string(value: bytes) -> bytes:
 def encode_tagged(number: int, inner: bytes) -> bytes:
     """[number] EXPLICIT, constructed context-specific."""
     return bytes([0xA0 | number]) + encode_length(len(inner)) + inner
+
+
+BOOLEAN = 0x01
+SET = 0x31
+
+
+def decode_oid(body: bytes) -> str:
+    """Dotted form of OBJECT IDENTIFIER contents; strict (no padding, complete arcs)."""
+    if not body or body[-1] & 0x80:
+        raise DerError(internal="empty or truncated OBJECT IDENTIFIER")
+    arcs, value, start = [], 0, True
+    for byte in body:
+        if start and byte == 0x80:
+            raise DerError(internal="non-minimal OBJECT IDENTIFIER arc")
+        value = (value << 7) | (byte & 0x7F)
+        start = not byte & 0x80
+        if start:
+            arcs.append(value)
+            value = 0
+    first = arcs[0]
+    head = [0, first] if first < 40 else [1, first - 40] if first < 80 else [2, first - 80]
+    return ".".join(str(a) for a in head + arcs[1:])
+
+
+def encode_boolean(value: bool) -> bytes:
+    return bytes([BOOLEAN, 1, 0xFF if value else 0])
+
+
+def encode_set(*items: bytes) -> bytes:
+    """SET OF in DER order (elements sorted by their encodings)."""
+    body = b"".join(sorted(items))
+    return bytes([SET]) + encode_length(len(body)) + body
+
+
+def encode_implicit(number: int, contents: bytes, *, constructed: bool = False) -> bytes:
+    """[number] IMPLICIT context-specific element around raw ``contents``."""
+    return bytes([(0xA0 if constructed else 0x80) | number]) + encode_length(len(contents)) + contents
+
+
+def encode_primitive(tag: int, contents: bytes) -> bytes:
+    return bytes([tag]) + encode_length(len(contents)) + contents
