@@ -361,7 +361,7 @@ class TLCPSocket:
         self._send_change_cipher_spec(mine)
         self._send_handshake(m.encode_finished(self._finished(master, b"server finished")))
         self.peer_certificates = client_chain
-        self.session = Session(session_id, master, suite.code, tuple(c.der for c in client_chain))
+        self.session = Session(session_id, master, suite.code, tuple(client_chain))
         if session_id:
             ctx.sessions.put(self.session)
 
@@ -376,7 +376,7 @@ class TLCPSocket:
         self._records.read_protection = theirs
         self._check_finished(cached.master_secret, b"client finished")
         self.session = cached
-        self.peer_certificates = self._parse_chain(list(cached.peer_certificates))
+        self.peer_certificates = list(cached.peer_certificates)
 
     def _check_client_chain(self, chain: list[x509.Certificate], suite: CipherSuite) -> None:
         ctx = self.context
@@ -518,7 +518,7 @@ class TLCPSocket:
         self._records.read_protection = theirs
         self._check_finished(master, b"server finished")
         self.peer_certificates = chain
-        self.session = Session(hello.session_id, master, self.suite.code, tuple(c.der for c in chain))
+        self.session = Session(hello.session_id, master, self.suite.code, tuple(chain))
 
     def _ecc_pre_master(self, enc_cert: x509.Certificate) -> tuple[bytes, bytes]:
         """(pre-master secret, its DER SM2Cipher encrypted to the server's encryption key)."""
@@ -545,7 +545,7 @@ class TLCPSocket:
         self._send_change_cipher_spec(mine)
         self._send_handshake(m.encode_finished(self._finished(session.master_secret, b"client finished")))
         self.session = session
-        self.peer_certificates = self._parse_chain(list(session.peer_certificates))
+        self.peer_certificates = list(session.peer_certificates)
 
     # ------------------------------------------------------------ application data
 

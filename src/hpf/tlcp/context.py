@@ -86,7 +86,7 @@ class Session:
     session_id: bytes
     master_secret: bytes = field(repr=False)
     suite: int
-    peer_certificates: tuple[bytes, ...] = ()
+    peer_certificates: tuple[x509.Certificate, ...] = ()  # parsed once, reused on resumption
     created: float = field(default_factory=time.time)
 
 
