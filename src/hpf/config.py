@@ -109,6 +109,43 @@ class AuditSettings:
     archive_dir: str = ""  # default <instance>/audit-archive
 
 
+TLCP_DEFAULT_SUITES = "ECC_SM4_GCM_SM3,ECC_SM4_CBC_SM3,ECDHE_SM4_GCM_SM3,ECDHE_SM4_CBC_SM3"
+TLCP_FILES = ("sign_cert", "sign_key", "enc_cert", "enc_key", "chain")
+_TLCP_DEFAULT_NAMES = {"sign_cert": "sign.crt", "sign_key": "sign.key", "enc_cert": "enc.crt",
+                       "enc_key": "enc.key", "chain": "chain.pem"}
+
+
+@dataclass(frozen=True)
+class TlcpSettings:
+    """TLCP (GB/T 38636, 国密 SSL) served by the workers themselves (``hpf serve --tlcp``)."""
+
+    enabled: bool = False
+    bind: str = "127.0.0.1:8443"
+    # Double certificates (PEM). Empty -> <instance>/tlcp/{sign.crt,sign.key,enc.crt,enc.key,chain.pem}
+    sign_cert: str = ""
+    sign_key: str = ""
+    enc_cert: str = ""
+    enc_key: str = ""
+    chain: str = ""  # optional: the CA chain sent after the two certificates
+    ca_file: str = ""  # trust anchors for client certificates (needed unless client_auth = none)
+    client_auth: str = "none"  # none | optional | required
+    cipher_suites: str = TLCP_DEFAULT_SUITES  # server preference order
+    # CertificateVerify forms accepted from clients: "hash" (GB/T 38636, Tongsuo) and "raw" (GmSSL 3.x)
+    cert_verify_forms: str = "hash,raw"
+    handshake_timeout: float = 10.0  # seconds for the whole handshake, from accept
+    session_cache_size: int = 20000  # per worker process; 0 disables resumption
+    session_ttl: int = 3600
+    # Standard TLS (Python ssl, TLS >= 1.2) on another port for browsers; "" = off
+    tls_bind: str = ""
+    tls_cert: str = ""
+    tls_key: str = ""
+    plain_http: bool = True  # keep serving plain HTTP on [server] bind alongside
+
+    @property
+    def suites(self) -> tuple[str, ...]:
+        return tuple(n.strip() for n in self.cipher_suites.split(",") if n.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     instance_path: str = ""
@@ -122,6 +159,7 @@ class Settings:
     crypto: CryptoSettings = field(default_factory=CryptoSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
     audit: AuditSettings = field(default_factory=AuditSettings)
+    tlcp: TlcpSettings = field(default_factory=TlcpSettings)
     # job name -> cron expression (5 fields, or 6 with seconds first); "off" disables
     jobs: Mapping[str, str] = field(default_factory=dict)
     config_file: str = ""
@@ -140,6 +178,7 @@ _SECTIONS: dict[str, type] = {
     "crypto": CryptoSettings,
     "security": SecuritySettings,
     "audit": AuditSettings,
+    "tlcp": TlcpSettings,
 }
 _TOP_KEYS = ("instance_path", "secret_key", "secret_key_file", "session_cookie_secure")
 # Lower bounds where a smaller value would make the system silently misbehave.
@@ -156,6 +195,7 @@ _MINIMUM = {
     "security.password_max_age_days": 1, "security.session_idle_minutes": 1,
     "security.session_absolute_hours": 1, "security.token_max_days": 1,
     "audit.retention_days": 180,
+    "tlcp.session_ttl": 1,
 }
 # Why a bound exists, where the operator needs to know (appended to the error).
 _MINIMUM_REASON = {"audit.retention_days": "网络日志留存不少于六个月（《网络安全法》第二十一条）"}
@@ -283,6 +323,14 @@ def _coerce(section: str, key: str, value: typing.Any, kind: type) -> typing.Any
             raise ConfigError(f"配置项 {label} 的值 {value!r} 无效: "
                               f"不能小于 {_MINIMUM.get(label, 0)}{reason}")
         return number
+    if kind is float:
+        try:
+            number = float(str(value).strip())
+        except ValueError:
+            raise ConfigError(f"配置项 {label} 的值 {value!r} 无效: 应为数字") from None
+        if not number > 0 or number == float("inf"):
+            raise ConfigError(f"配置项 {label} 的值 {value!r} 无效: 应为正数")
+        return number
     return str(value)
 
 
@@ -295,6 +343,7 @@ def _resolve_paths_and_secret(settings: Settings) -> Settings:
     if settings.log.format not in ("json", "text"):
         raise ConfigError(f"配置项 log.format 的值 {settings.log.format!r} 无效: 应为 json 或 text")
     _check_crypto(settings.crypto)
+    settings = resolve_tlcp(settings)
     if settings.secret_key:
         if len(settings.secret_key) < SECRET_MIN_LENGTH:
             raise ConfigError(f"HPF_SECRET_KEY 过短 (至少 {SECRET_MIN_LENGTH} 个字符)")
@@ -329,6 +378,68 @@ def _check_crypto(crypto: CryptoSettings) -> None:
             ok = False
         if not ok:  # never echo the value: it is the master key
             raise ConfigError("HPF_CRYPTO_KEK 无效: 应为32位十六进制数（16字节 SM4 主密钥）")
+
+
+def resolve_tlcp(settings: Settings) -> Settings:
+    """Check [tlcp] and fill in the certificate paths. Names and modes are always checked; the
+    files only when TLCP is enabled (``hpf serve --tlcp`` enables it and calls this again), so a
+    missing certificate stops the start, not the first connection."""
+    from hpf.tlcp.constants import suite_by_name
+
+    tlcp = settings.tlcp
+    if tlcp.client_auth not in ("none", "optional", "required"):
+        raise ConfigError(f"配置项 tlcp.client_auth 的值 {tlcp.client_auth!r} 无效: "
+                          "应为 none、optional 或 required")
+    forms = tuple(f.strip() for f in tlcp.cert_verify_forms.split(",") if f.strip())
+    if not forms or not set(forms) <= {"hash", "raw"}:
+        raise ConfigError(f"配置项 tlcp.cert_verify_forms 的值 {tlcp.cert_verify_forms!r} 无效: "
+                          "应为 hash、raw 或 hash,raw")
+    if not tlcp.suites:
+        raise ConfigError("配置项 tlcp.cipher_suites 不能为空：至少配置一个密码套件")
+    for name in tlcp.suites:
+        try:
+            suite_by_name(name)
+        except ValueError:
+            raise ConfigError(
+                f"配置项 tlcp.cipher_suites 中的密码套件 {name!r} 无效: 可用 ECC_SM4_GCM_SM3、"
+                "ECC_SM4_CBC_SM3、ECDHE_SM4_GCM_SM3、ECDHE_SM4_CBC_SM3") from None
+    for key in ("bind", "tls_bind"):
+        value = getattr(tlcp, key)
+        if value and ":" not in value and not value.startswith("unix:"):
+            raise ConfigError(f"配置项 tlcp.{key} 的值 {value!r} 无效: 应为 HOST:PORT")
+    if not tlcp.enabled:
+        return settings
+    folder = Path(settings.instance_path) / "tlcp"
+    paths: dict[str, str] = {}
+    for key in TLCP_FILES:
+        value = getattr(tlcp, key)
+        if not value:
+            default = folder / _TLCP_DEFAULT_NAMES[key]
+            if key == "chain":
+                value = str(default) if default.is_file() else ""
+            elif default.is_file():
+                value = str(default)
+            else:
+                raise ConfigError(
+                    f"TLCP 已启用，但未配置 tlcp.{key}，默认文件 {default} 也不存在；"
+                    f"请先签发服务端双证书: hpf certs make-server --ca <CA目录> --out {folder}"
+                    "（或在 [tlcp] 中配置 sign_cert、sign_key、enc_cert、enc_key）")
+        paths[key] = value
+    if tlcp.ca_file:
+        paths["ca_file"] = tlcp.ca_file
+    elif tlcp.client_auth != "none":
+        raise ConfigError(f"tlcp.client_auth = {tlcp.client_auth} 需要配置 tlcp.ca_file"
+                          "（校验客户端证书的 CA 证书）")
+    if tlcp.tls_bind:
+        if not (tlcp.tls_cert and tlcp.tls_key):
+            raise ConfigError("配置了 tlcp.tls_bind 时须同时配置 tlcp.tls_cert 与 tlcp.tls_key")
+        paths["tls_cert"], paths["tls_key"] = tlcp.tls_cert, tlcp.tls_key
+    for key, value in paths.items():
+        if value and not Path(value).is_file():
+            hint = ("；请先执行 hpf certs make-server 签发服务端双证书"
+                    if key in TLCP_FILES else "")
+            raise ConfigError(f"配置项 tlcp.{key} 指向的文件不存在或不可读: {value}{hint}")
+    return dataclasses.replace(settings, tlcp=dataclasses.replace(tlcp, **paths))
 
 
 def _instance_secret(instance: Path) -> str:

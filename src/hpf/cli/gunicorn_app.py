@@ -50,6 +50,18 @@ def default_workers() -> int:
     return min(2 * (os.cpu_count() or 1) + 1, 16)
 
 
+def _report_listeners(settings: Settings):
+    """when_ready hook: which listener speaks which protocol, and the certificates' expiry."""
+
+    def when_ready(server):
+        from hpf.tlcp.server import describe
+
+        for level, line in describe(settings):
+            server.log.log(level, line)
+
+    return when_ready
+
+
 def _child_exit(server, worker):
     from prometheus_client import multiprocess
 
@@ -82,6 +94,15 @@ class HpfGunicorn(BaseApplication):
             "child_exit": _child_exit,
             "forwarded_allow_ips": "*" if s.proxy_count else "127.0.0.1",
         }
+        if self.settings.tlcp.enabled:
+            from hpf.tlcp import server as tlcp_server
+
+            options["bind"] = tlcp_server.binds(self.settings)
+            options["worker_class"] = (tlcp_server.TlcpThreadWorker if s.threads > 1
+                                       else tlcp_server.TlcpSyncWorker)
+            # os.sendfile would write file bodies past the record protection
+            options["sendfile"] = False
+            options["when_ready"] = _report_listeners(self.settings)
         if "control_socket_disable" in self.cfg.settings:
             # gunicorn >= 25 opens a control socket; operators use signals and systemd, and a
             # USR2 upgrade would have the old master delete the new one's socket.

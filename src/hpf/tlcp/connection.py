@@ -21,6 +21,7 @@ import logging
 import secrets
 import socket
 import threading
+import time
 
 from hpf.crypto import x509
 from hpf.crypto.core import sm3
@@ -133,7 +134,9 @@ class TLCPSocket:
         return (self.suite.name, "TLCPv1.1", 128) if self.suite and self.handshake_done else None
 
     def pending(self) -> int:
-        return len(self._app) - self._app_pos
+        """Bytes already received and not yet returned by ``recv`` (decrypted or still raw): a
+        poller on the socket would not see them."""
+        return len(self._app) - self._app_pos + self._records.buffered
 
     @property
     def socket(self) -> socket.socket:
@@ -146,13 +149,15 @@ class TLCPSocket:
             return
         previous = self._sock.gettimeout()
         if self.context.handshake_timeout:
-            # One deadline-ish bound per read: a slow-loris peer cannot hold a worker forever.
-            self._sock.settimeout(self.context.handshake_timeout)
+            # One deadline for the whole handshake: a peer trickling bytes cannot hold a worker.
+            self._records.deadline = time.monotonic() + self.context.handshake_timeout
+        self._records.cork()
         try:
             if self.server_side:
                 self._server_handshake()
             else:
                 self._client_handshake()
+            self._records.flush()
         except TLCPError as exc:
             self._fatal(exc)
             raise
@@ -164,6 +169,7 @@ class TLCPSocket:
             self._abort()
             raise
         finally:
+            self._records.deadline = None
             if not self._closed:
                 self._sock.settimeout(previous)
         self.handshake_done = True
@@ -173,6 +179,7 @@ class TLCPSocket:
         if not isinstance(error, AlertReceived | ConnectionClosed):
             with contextlib.suppress(OSError, TLCPError):
                 self._send_alert(AlertLevel.FATAL, error.alert)
+                self._records.flush()
                 self._drain()
         self._abort()
 
@@ -219,6 +226,12 @@ class TLCPSocket:
     def _read_handshake(self, *expected: HandshakeType) -> tuple[HandshakeType, bytes]:
         """The next handshake message, which must be one of ``expected``."""
         while True:
+            if self._hs_buffer and self._hs_buffer[0] not in expected:
+                # Refuse a wrong message at its first byte, before buffering up to 64 KiB of it.
+                names = "/".join(e.name for e in expected)
+                raise TLCPError(
+                    A.UNEXPECTED_MESSAGE, f"expected {names}, got handshake type {self._hs_buffer[0]}"
+                )
             if len(self._hs_buffer) >= 4:
                 length = int.from_bytes(self._hs_buffer[1:4], "big")
                 if length > MAX_HANDSHAKE_MESSAGE:
@@ -602,7 +615,8 @@ class TLCPSocket:
         self._app_pos += len(chunk)
         return chunk
 
-    read = recv
+    def read(self, bufsize: int = 65536) -> bytes:
+        return self.recv(bufsize)
 
     def recv_into(self, buffer, nbytes: int = 0, flags: int = 0) -> int:
         view = memoryview(buffer)
@@ -622,7 +636,8 @@ class TLCPSocket:
         self.sendall(data)
         return len(data)
 
-    write = send
+    def write(self, data) -> int:
+        return self.send(data)
 
     def makefile(
         self, mode: str = "r", buffering: int | None = None, *, encoding=None, errors=None, newline=None
@@ -649,10 +664,12 @@ class TLCPSocket:
             self._real_close()
 
     _closed_requested = False
+    _close_notify_sent = False
 
     def unwrap(self) -> socket.socket:
         """Send close_notify and hand back the plain socket."""
-        if self.handshake_done and not self._closed and self._failed is None:
+        if self.handshake_done and not self._closed and self._failed is None and not self._close_notify_sent:
+            self._close_notify_sent = True
             with contextlib.suppress(OSError, TLCPError):
                 self._send_alert(AlertLevel.WARNING, A.CLOSE_NOTIFY)
         return self._sock

@@ -54,9 +54,11 @@ class Credentials:
         """From PEM files. ``sign_cert`` may itself hold the chain after the leaf (sign, [enc], CAs)."""
         sign_certs = x509.load_pem_chain(Path(sign_cert).read_bytes())
         enc = x509.Certificate.from_pem(Path(enc_cert).read_bytes())
-        extra = [c for c in sign_certs[1:] if c.der != enc.der]
+        extra = list(sign_certs[1:])
         if chain:
             extra += x509.load_pem_chain(Path(chain).read_bytes())
+        # chain.pem from `hpf certs` is sign ‖ enc ‖ CA: never send the leaves twice.
+        extra = [c for c in extra if c.der not in (sign_certs[0].der, enc.der)]
         return cls(
             sign_certs[0],
             SM2PrivateKey.from_pem(Path(sign_key).read_bytes()),

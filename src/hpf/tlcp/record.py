@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hmac as _hmac
 import secrets
+import time
 
 from hpf.crypto.errors import InvalidTag
 from hpf.crypto.providers import Provider, active
@@ -168,30 +169,55 @@ class GcmProtection:
 
 
 class RecordLayer:
-    """Reads and writes records on a blocking socket, with the current read/write protection."""
+    """Reads and writes records on a blocking socket, with the current read/write protection.
+
+    Reads go through a buffer (one ``recv`` usually brings a whole flight), bounded by one maximum
+    record plus one ``recv``. Writes can be corked so that a handshake flight (e.g. Certificate,
+    ClientKeyExchange, CertificateVerify, ChangeCipherSpec, Finished) leaves in one ``sendall``.
+    ``deadline`` (a ``time.monotonic()`` value) bounds the whole handshake, not each read.
+    """
+
+    RECV_SIZE = 32768
 
     def __init__(self, sock) -> None:
         self.sock = sock
         self.read_protection = NullProtection()
         self.write_protection = NullProtection()
+        self.deadline: float | None = None
+        self._buffer = bytearray()
+        self._corked: list[bytes] | None = None
 
-    def _read_exact(self, n: int, *, at_boundary: bool) -> bytes:
-        chunks, need = [], n
-        while need:
-            chunk = self.sock.recv(min(need, 65536))
+    @property
+    def buffered(self) -> int:
+        return len(self._buffer)
+
+    def _fill(self, n: int, *, at_boundary: bool) -> None:
+        while len(self._buffer) < n:
+            if self.deadline is not None:
+                remaining = self.deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError("TLCP handshake deadline passed")
+                self.sock.settimeout(remaining)
+            chunk = self.sock.recv(max(self.RECV_SIZE, n - len(self._buffer)))
             if not chunk:
-                if at_boundary and need == n:
+                if at_boundary and not self._buffer:
                     raise ConnectionClosed()
                 raise ConnectionClosed("connection closed in the middle of a record")
-            chunks.append(chunk)
-            need -= len(chunk)
-        return b"".join(chunks)
+            self._buffer += chunk
 
     def read(self) -> tuple[int, bytes]:
-        """One record: (content type, plaintext)."""
-        head = self._read_exact(HEADER_SIZE, at_boundary=True)
-        content_type, length = parse_header(head, protected=self.read_protection.protected)
-        body = self._read_exact(length, at_boundary=False) if length else b""
+        """One record: (content type, plaintext). A corked flight is sent first: we are about to
+        wait for the peer's answer to it."""
+        if self._corked:
+            self.sock.sendall(b"".join(self._corked))
+            self._corked = []
+        self._fill(HEADER_SIZE, at_boundary=True)
+        content_type, length = parse_header(
+            bytes(self._buffer[:HEADER_SIZE]), protected=self.read_protection.protected
+        )
+        self._fill(HEADER_SIZE + length, at_boundary=False)
+        body = bytes(self._buffer[HEADER_SIZE : HEADER_SIZE + length])
+        del self._buffer[: HEADER_SIZE + length]
         return content_type, self.read_protection.open(content_type, body)
 
     def write(self, content_type: int, data: bytes) -> None:
@@ -209,4 +235,15 @@ class RecordLayer:
                 fragment = self.write_protection.seal(content_type, chunk)
                 out.append(header(content_type, len(fragment)))
                 out.append(fragment)
-        self.sock.sendall(b"".join(out))
+        if self._corked is not None:
+            self._corked.extend(out)
+        else:
+            self.sock.sendall(b"".join(out))
+
+    def cork(self) -> None:
+        self._corked = []
+
+    def flush(self) -> None:
+        pending, self._corked = self._corked, None
+        if pending:
+            self.sock.sendall(b"".join(pending))
