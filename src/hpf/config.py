@@ -133,7 +133,8 @@ class TlcpSettings:
     # CertificateVerify forms accepted from clients: "hash" (GB/T 38636, Tongsuo) and "raw" (GmSSL 3.x)
     cert_verify_forms: str = "hash,raw"
     handshake_timeout: float = 10.0  # seconds for the whole handshake, from accept
-    session_cache_size: int = 20000  # per worker process; 0 disables resumption
+    session_cache_size: int = 20000  # sessions kept for resumption; 0 disables it
+    session_store: str = "shared"  # shared (all workers, sealed files on /dev/shm) | worker
     session_ttl: int = 3600
     # Standard TLS (Python ssl, TLS >= 1.2) on another port for browsers; "" = off
     tls_bind: str = ""
@@ -390,6 +391,9 @@ def resolve_tlcp(settings: Settings) -> Settings:
     if tlcp.client_auth not in ("none", "optional", "required"):
         raise ConfigError(f"配置项 tlcp.client_auth 的值 {tlcp.client_auth!r} 无效: "
                           "应为 none、optional 或 required")
+    if tlcp.session_store not in ("shared", "worker"):
+        raise ConfigError(f"配置项 tlcp.session_store 的值 {tlcp.session_store!r} 无效: "
+                          "应为 shared 或 worker")
     forms = tuple(f.strip() for f in tlcp.cert_verify_forms.split(",") if f.strip())
     if not forms or not set(forms) <= {"hash", "raw"}:
         raise ConfigError(f"配置项 tlcp.cert_verify_forms 的值 {tlcp.cert_verify_forms!r} 无效: "

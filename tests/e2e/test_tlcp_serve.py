@@ -127,6 +127,25 @@ def test_serve_over_tlcp(prepared, start_server, threads):
         assert client.connections == 1  # all of it on one kept-alive connection
     client.close()
 
+    # Resumption across the two workers: the session store is shared, so every new connection
+    # offering the session is resumed, whichever worker accepts it.
+    resuming = TLCPContext(server_side=False, trust_anchors=x509.load_pem_chain(ca_file.read_bytes()))
+    first = resuming.wrap_socket(
+        socket.create_connection(("127.0.0.1", port), timeout=5), server_hostname="localhost"
+    )
+    session = first.session
+    first.close()
+    reused = []
+    for _ in range(8):
+        conn = resuming.wrap_socket(
+            socket.create_connection(("127.0.0.1", port), timeout=5),
+            server_hostname="localhost",
+            session=session,
+        )
+        reused.append(conn.session_reused)
+        conn.close()
+    assert reused == [True] * 8
+
     # Garbage and a client offering no suite the server accepts: closed, logged, server fine.
     with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
         raw.sendall(os.urandom(300))

@@ -103,6 +103,9 @@ class HpfGunicorn(BaseApplication):
             # os.sendfile would write file bodies past the record protection
             options["sendfile"] = False
             options["when_ready"] = _report_listeners(self.settings)
+            # One session store for all workers (created now, before they fork), removed at exit.
+            tlcp_server.open_shared_sessions(self.settings)
+            options["on_exit"] = lambda server: tlcp_server.close_shared_sessions()
         if "control_socket_disable" in self.cfg.settings:
             # gunicorn >= 25 opens a control socket; operators use signals and systemd, and a
             # USR2 upgrade would have the old master delete the new one's socket.

@@ -142,6 +142,7 @@ class TLCPContext:
         cert_verify_forms: tuple[str, ...] = CERT_VERIFY_FORMS,
         cert_verify_sign_form: str = "hash",
         client_certificates: str = "double",
+        sessions=None,
     ) -> None:
         if server_side and credentials is None:
             raise ValueError("a TLCP server needs its signing and encryption certificates")
@@ -170,7 +171,9 @@ class TLCPContext:
         if client_certificates not in ("double", "single"):
             raise ValueError("client_certificates must be 'double' or 'single'")
         self.client_certificates = client_certificates
-        self.sessions = SessionCache(session_cache_size, session_ttl)
+        # Anything with get(id) / put(session) / size: the per-process cache by default, the
+        # workers' shared store (hpf.tlcp.sessions) under gunicorn.
+        self.sessions = sessions if sessions is not None else SessionCache(session_cache_size, session_ttl)
 
     def offered_suites(self) -> tuple[CipherSuite, ...]:
         """A client offers ECDHE only with a double certificate to answer the server's request."""

@@ -31,9 +31,9 @@ forwarding headers claim, and carries ``tlcp.cipher`` (the suite name), ``tlcp.v
 ``sendfile`` is switched off (``gunicorn_app``) since ``os.sendfile`` would bypass the
 record protection.
 
-The session cache lives in each worker process (20 000 sessions by default): a client is
-resumed when its next connection reaches the same worker, otherwise it gets a full
-handshake, which is always correct.
+Sessions are shared by the workers (``[tlcp] session_store = shared``, ``hpf.tlcp.sessions``):
+the master makes the store and its key before forking, so a client is resumed whichever worker
+accepts its next connection. ``session_store = worker`` keeps a cache per process instead.
 """
 
 from __future__ import annotations
@@ -41,6 +41,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
+import os
+import secrets
+import shutil
 import socket
 import ssl
 import time
@@ -72,6 +75,29 @@ def load_credentials(tlcp) -> Credentials:
     return Credentials.load(tlcp.sign_cert, tlcp.sign_key, tlcp.enc_cert, tlcp.enc_key, tlcp.chain or None)
 
 
+# (directory, key) of the session store shared by the workers: set in the master before they
+# fork, inherited by them (the key never leaves the processes' memory).
+_SHARED_SESSIONS: tuple[Path, bytes] | None = None
+SHM = Path("/dev/shm")  # noqa: S108 - tmpfs: sessions never reach a disk
+
+
+def open_shared_sessions(settings) -> None:
+    global _SHARED_SESSIONS
+    if settings.tlcp.session_store != "shared" or settings.tlcp.session_cache_size <= 0:
+        return
+    base = SHM if SHM.is_dir() else Path(settings.instance_path)
+    directory = base / f"hpf-tlcp-sessions-{os.getpid()}-{secrets.token_hex(4)}"
+    directory.mkdir(mode=0o700)
+    _SHARED_SESSIONS = (directory, secrets.token_bytes(16))
+
+
+def close_shared_sessions() -> None:
+    global _SHARED_SESSIONS
+    if _SHARED_SESSIONS is not None:
+        shutil.rmtree(_SHARED_SESSIONS[0], ignore_errors=True)
+        _SHARED_SESSIONS = None
+
+
 def build_server_context(tlcp) -> TLCPContext:
     """The worker's TLCPContext; any unreadable or mismatched file is a ConfigError."""
     try:
@@ -94,7 +120,17 @@ def build_server_context(tlcp) -> TLCPContext:
         session_cache_size=tlcp.session_cache_size,
         session_ttl=float(tlcp.session_ttl),
         cert_verify_forms=tuple(f.strip() for f in tlcp.cert_verify_forms.split(",") if f.strip()),
+        sessions=_shared_cache(tlcp),
     )
+
+
+def _shared_cache(tlcp):
+    if _SHARED_SESSIONS is None:
+        return None  # the context's own per-process cache
+    from hpf.tlcp.sessions import SharedSessionCache
+
+    directory, key = _SHARED_SESSIONS
+    return SharedSessionCache(directory, key, tlcp.session_cache_size, float(tlcp.session_ttl))
 
 
 def build_tls_context(tlcp) -> ssl.SSLContext:
