@@ -127,6 +127,9 @@ class TlcpSettings:
     enc_cert: str = ""
     enc_key: str = ""
     chain: str = ""  # optional: the CA chain sent after the two certificates
+    # Password of ENCRYPTED PRIVATE KEY files (hpf certs --key-password-env); only ever through
+    # the environment (HPF_TLCP_KEY_PASSWORD), never the config file.
+    key_password: str = ""
     ca_file: str = ""  # trust anchors for client certificates (needed unless client_auth = none)
     client_auth: str = "none"  # none | optional | required
     cipher_suites: str = TLCP_DEFAULT_SUITES  # server preference order
@@ -217,6 +220,9 @@ def load_settings(
         if raw["crypto"].get("kek"):
             raise ConfigError("主密钥（crypto.kek）不得写入配置文件：请用环境变量 HPF_CRYPTO_KEK、"
                               "密钥文件 crypto.kek_file 或密码设备")
+        if raw["tlcp"].get("key_password"):
+            raise ConfigError("TLCP 私钥口令（tlcp.key_password）不得写入配置文件："
+                              "请用环境变量 HPF_TLCP_KEY_PASSWORD")
     _merge(raw, _from_env(env))
     if overrides:
         _merge(raw, _nest(overrides))

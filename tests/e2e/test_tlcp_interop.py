@@ -379,6 +379,56 @@ def test_our_client_certificate_to_gmssl_server(ours, gmssl_pki):
     assert echoed == REQUEST
 
 
+@needs_gmssl
+def test_gmssl_server_on_our_certificates_and_encrypted_keys(tmp_path, monkeypatch):
+    """``hpf certs --key-password-env`` writes keys in GmSSL's encrypted format: its server runs
+    on our double certificate as issued, and our client verifies it against our CA."""
+    monkeypatch.setenv("HPF_TEST_KEY_PW", PASS)
+    _hpf("make-ca", "--out", str(tmp_path / "ca"), "--key-password-env", "HPF_TEST_KEY_PW")
+    server = tmp_path / "server"
+    _hpf(
+        "make-server",
+        "--ca",
+        str(tmp_path / "ca"),
+        "--out",
+        str(server),
+        "--key-password-env",
+        "HPF_TEST_KEY_PW",
+    )
+    (server / "keys.pem").write_bytes((server / "sign.key").read_bytes() + (server / "enc.key").read_bytes())
+    port = _free_port()
+    proc = _start(
+        [
+            GMSSL,
+            "tlcp_server",
+            "-port",
+            str(port),
+            "-cert",
+            "chain.pem",
+            "-key",
+            "keys.pem",
+            "-pass",
+            PASS,
+            "-cipher_suite",
+            "TLS_ECC_SM4_GCM_SM3",
+        ],
+        cwd=server,
+        port=port,
+    )
+    try:
+        ctx = TLCPContext(
+            server_side=False,
+            trust_anchors=_anchors(tmp_path / "ca" / "ca.crt"),
+            suites=[suite_by_name("ECC_SM4_GCM_SM3")],
+        )
+        conn, echoed = _fetch(ctx, port)
+    finally:
+        _stop(proc)
+    assert echoed == REQUEST and [c.der for c in conn.peer_certificates[:2]] == [
+        x509.Certificate.from_pem((server / n).read_bytes()).der for n in ("sign.crt", "enc.crt")
+    ]
+
+
 # ---------------------------------------------------------------- Tongsuo
 
 TONGSUO_SUITES = [

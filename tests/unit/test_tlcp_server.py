@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 
 from hpf.config import TLCP_DEFAULT_SUITES, load_settings
+from hpf.crypto.sm2 import SM2PrivateKey
 from hpf.domain.errors import ConfigError
 from hpf.tlcp import ECC_SM4_CBC_SM3, TLCPContext
 from hpf.tlcp import server as tlcp_server
@@ -129,6 +130,19 @@ def test_server_context_from_files(tmp_path, pki):
     (folder / "enc.key").write_text(pki.credentials().enc_key.to_pem())  # another key
     with pytest.raises(ConfigError, match="TLCP 证书或私钥无效"):
         tlcp_server.build_server_context(s.tlcp)
+
+
+def test_server_context_with_password_protected_keys(tmp_path, pki):
+    folder = tmp_path / "instance" / "tlcp"
+    _write_server_files(pki, folder)
+    for name in ("sign.key", "enc.key"):  # as `hpf certs make-server --key-password-env` writes them
+        key = SM2PrivateKey.from_pem((folder / name).read_text())
+        (folder / name).write_text(key.to_pem("k3y-pass"))
+    locked = settings(tmp_path, HPF_TLCP_ENABLED="on")
+    with pytest.raises(ConfigError, match="需要提供口令"):
+        tlcp_server.build_server_context(locked.tlcp)
+    unlocked = settings(tmp_path, HPF_TLCP_ENABLED="on", HPF_TLCP_KEY_PASSWORD="k3y-pass")
+    assert len(tlcp_server.build_server_context(unlocked.tlcp).credentials.certificate_list()) == 3
 
 
 def test_listeners_and_startup_report(tmp_path, pki):

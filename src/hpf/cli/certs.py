@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from hpf.crypto.errors import CryptoError
 from hpf.crypto.sm2 import SM2PrivateKey
 from hpf.crypto.x509 import (
     OID_SM2_WITH_SM3,
@@ -82,14 +83,17 @@ def _write(path: Path, text: str, *, secret: bool = False) -> None:
         path.write_text(text, encoding="ascii")
 
 
-def _load_ca(directory: str) -> tuple[Certificate, SM2PrivateKey]:
+def _load_ca(directory: str, password: str | None = None) -> tuple[Certificate, SM2PrivateKey]:
     folder = Path(directory)
     cert_file, key_file = folder / "ca.crt", folder / "ca.key"
     for f in (cert_file, key_file):
         if not f.is_file():
             raise BadRequest(f"找不到 CA 文件：{f}（请先执行 hpf certs make-ca）")
     ca = Certificate.from_pem(cert_file.read_bytes())
-    key = SM2PrivateKey.from_pem(key_file.read_bytes())
+    try:
+        key = SM2PrivateKey.from_pem(key_file.read_bytes(), password)
+    except CryptoError as exc:
+        raise BadRequest(f"{key_file}: {exc.message}（已加密的 CA 私钥请用 --key-password-env）") from None
     if key.public_key() != ca.public_key:
         raise BadRequest(f"{key_file} 与 {cert_file} 不是同一密钥对")
     if not ca.is_ca:
@@ -107,6 +111,7 @@ def _issue_pair(
     dns: tuple[str, ...],
     ips: tuple[str, ...],
     force: bool,
+    password: str | None = None,
 ) -> None:
     targets = [out / n for n in ("sign.crt", "sign.key", "enc.crt", "enc.key", "chain.pem")]
     _check_targets(targets, force)
@@ -128,7 +133,7 @@ def _issue_pair(
             ip_addresses=ips,
         )
         pems[role] = cert.to_pem()
-        _write(out / f"{role}.key", key.to_pem(), secret=True)
+        _write(out / f"{role}.key", key.to_pem(password), secret=True)
         _write(out / f"{role}.crt", pems[role])
     # The order of the TLCP Certificate message: signature cert, encryption cert, then CAs.
     _write(out / "chain.pem", pems["sign"] + pems["enc"] + ca.to_pem())
@@ -152,13 +157,36 @@ def _days_option(default: int):
 _force_option = click.option("--force", is_flag=True, help="覆盖已存在的文件")
 
 
+def _password(ctx, param, name: str | None) -> str | None:
+    """The key password from the named environment variable (never a command-line argument,
+    which other users see in the process list)."""
+    if not name:
+        return None
+    value = os.environ.get(name, "")
+    if not value:
+        raise click.BadParameter(f"环境变量 {name} 未设置或为空", ctx=ctx, param=param)
+    return value
+
+
+_password_option = click.option(
+    "--key-password-env",
+    "password",
+    metavar="VAR",
+    default=None,
+    callback=_password,
+    help="私钥口令所在的环境变量名：写出的私钥用 PBKDF2-HMAC-SM3 + SM4-CBC 加密（GmSSL 格式），"
+    "也用于打开已加密的 CA 私钥",
+)
+
+
 @certs.command("make-ca")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="输出目录")
 @click.option("--cn", default="HPF 测试根CA", show_default=True, help="CA 名称（CN）")
 @click.option("--org", default="HPF Core", show_default=True, help="组织名称（O）")
 @_days_option(MAX_DAYS)
 @_force_option
-def make_ca(out_dir: str, cn: str, org: str, days: int, force: bool) -> None:
+@_password_option
+def make_ca(out_dir: str, cn: str, org: str, days: int, force: bool, password: str | None) -> None:
     """生成自签名 SM2 根 CA：ca.crt 与 ca.key（私钥文件权限 0600）"""
     out = Path(out_dir)
     _check_targets([out / "ca.crt", out / "ca.key"], force)
@@ -172,7 +200,7 @@ def make_ca(out_dir: str, cn: str, org: str, days: int, force: bool) -> None:
         is_ca=True,
         key_usage=("keyCertSign", "cRLSign"),
     )
-    _write(out / "ca.key", key.to_pem(), secret=True)
+    _write(out / "ca.key", key.to_pem(password), secret=True)
     _write(out / "ca.crt", cert.to_pem())
     click.echo(f"已生成 {out / 'ca.crt'}")
     click.echo(f"已生成 {out / 'ca.key'}")
@@ -208,12 +236,20 @@ def make_ca(out_dir: str, cn: str, org: str, days: int, force: bool) -> None:
 )
 @_days_option(365)
 @_force_option
+@_password_option
 def make_server(
-    ca_dir: str, out_dir: str, cn: str, dns: tuple[str, ...], ips: tuple[str, ...], days: int, force: bool
+    ca_dir: str,
+    out_dir: str,
+    cn: str,
+    dns: tuple[str, ...],
+    ips: tuple[str, ...],
+    days: int,
+    force: bool,
+    password: str | None,
 ) -> None:
     """为 TLCP 服务端签发双证书：sign.crt/sign.key、enc.crt/enc.key 与 chain.pem（签名‖加密‖CA）"""
-    ca, ca_key = _load_ca(ca_dir)
-    _issue_pair(ca, ca_key, Path(out_dir), cn, days, "serverAuth", dns, ips, force)
+    ca, ca_key = _load_ca(ca_dir, password)
+    _issue_pair(ca, ca_key, Path(out_dir), cn, days, "serverAuth", dns, ips, force, password)
 
 
 @certs.command("make-client")
@@ -228,10 +264,11 @@ def make_server(
 @click.option("--cn", required=True, help="客户端名称（CN）")
 @_days_option(365)
 @_force_option
-def make_client(ca_dir: str, out_dir: str, cn: str, days: int, force: bool) -> None:
+@_password_option
+def make_client(ca_dir: str, out_dir: str, cn: str, days: int, force: bool, password: str | None) -> None:
     """为 TLCP 客户端签发双证书（ECDHE 套件需要）：sign/enc 证书与私钥及 chain.pem"""
-    ca, ca_key = _load_ca(ca_dir)
-    _issue_pair(ca, ca_key, Path(out_dir), cn, days, "clientAuth", (), (), force)
+    ca, ca_key = _load_ca(ca_dir, password)
+    _issue_pair(ca, ca_key, Path(out_dir), cn, days, "clientAuth", (), (), force, password)
 
 
 def _read_certs(path: Path) -> list[Certificate]:

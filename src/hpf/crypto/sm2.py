@@ -213,10 +213,22 @@ class SM2PrivateKey:
         return keyfmt.private_key_to_der(self.to_bytes(), self.public_key().to_bytes())
 
     @classmethod
-    def from_pem(cls, text: str | bytes) -> SM2PrivateKey:
-        return cls.from_der(keyfmt.from_pem(text, ("PRIVATE KEY", "EC PRIVATE KEY"), InvalidKey)[1])
+    def from_pem(cls, text: str | bytes, password: str | bytes | None = None) -> SM2PrivateKey:
+        """PKCS#8, SEC1, or password-protected PKCS#8 (PBKDF2-HMAC-SM3 + SM4-CBC, GmSSL's format)."""
+        labels = ("PRIVATE KEY", "EC PRIVATE KEY", "ENCRYPTED PRIVATE KEY")
+        label, der = keyfmt.from_pem(text, labels, InvalidKey)
+        if label == "ENCRYPTED PRIVATE KEY":
+            if not password:
+                raise InvalidKey("私钥已用口令加密，需要提供口令")
+            secret = password.encode() if isinstance(password, str) else password
+            der = keyfmt.decrypt_private_key(der, secret)
+        return cls.from_der(der)
 
-    def to_pem(self) -> str:
+    def to_pem(self, password: str | bytes | None = None) -> str:
+        """Unencrypted PKCS#8, or with ``password`` an ENCRYPTED PRIVATE KEY that GmSSL and Tongsuo read."""
+        if password:
+            secret = password.encode() if isinstance(password, str) else password
+            return keyfmt.to_pem(keyfmt.encrypt_private_key(self.to_der(), secret), "ENCRYPTED PRIVATE KEY")
         return keyfmt.to_pem(self.to_der(), "PRIVATE KEY")
 
     def public_key(self, *, provider: Provider | None = None) -> SM2PublicKey:

@@ -50,6 +50,7 @@ class Credentials:
         enc_cert: str | Path,
         enc_key: str | Path,
         chain: str | Path | None = None,
+        password: str | None = None,
     ) -> Credentials:
         """From PEM files. ``sign_cert`` may itself hold the chain after the leaf (sign, [enc], CAs)."""
         sign_certs = x509.load_pem_chain(Path(sign_cert).read_bytes())
@@ -61,9 +62,9 @@ class Credentials:
         extra = [c for c in extra if c.der not in (sign_certs[0].der, enc.der)]
         return cls(
             sign_certs[0],
-            SM2PrivateKey.from_pem(Path(sign_key).read_bytes()),
+            SM2PrivateKey.from_pem(Path(sign_key).read_bytes(), password),
             enc,
-            SM2PrivateKey.from_pem(Path(enc_key).read_bytes()),
+            SM2PrivateKey.from_pem(Path(enc_key).read_bytes(), password),
             tuple(_unique(extra)),
         )
 

@@ -72,7 +72,14 @@ PROTOCOLS = ("tlcp", "tls", "http")
 
 def load_credentials(tlcp) -> Credentials:
     """The server's double certificates from the [tlcp] files (paths already resolved)."""
-    return Credentials.load(tlcp.sign_cert, tlcp.sign_key, tlcp.enc_cert, tlcp.enc_key, tlcp.chain or None)
+    return Credentials.load(
+        tlcp.sign_cert,
+        tlcp.sign_key,
+        tlcp.enc_cert,
+        tlcp.enc_key,
+        tlcp.chain or None,
+        tlcp.key_password or None,
+    )
 
 
 # (directory, key) of the session store shared by the workers: set in the master before they
