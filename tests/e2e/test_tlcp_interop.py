@@ -235,12 +235,10 @@ def gmssl_pki(tmp_path_factory) -> Path:
     return d
 
 
-@needs_gmssl
-@pytest.mark.parametrize("suite", ["TLS_ECC_SM4_CBC_SM3", "TLS_ECC_SM4_GCM_SM3"])
-def test_gmssl_client_to_our_server(suite, ours):
-    server = OurServer(TLCPContext(server_side=True, credentials=_creds(ours / "server")))
+def _gmssl_client(server: OurServer, ca_file: Path, suite: str, *extra: str):
+    """``gmssl tlcp_client ... -get /`` against our server; closes the server afterwards."""
     try:
-        result = _run(
+        return _run(
             [
                 GMSSL,
                 "tlcp_client",
@@ -251,15 +249,23 @@ def test_gmssl_client_to_our_server(suite, ours):
                 "-server_name",
                 "localhost",
                 "-cacert",
-                str(ours / "ca" / "ca.crt"),
+                str(ca_file),
                 "-cipher_suite",
                 suite,
+                *extra,
                 "-get",
                 "/",
             ]
         )
     finally:
         server.close()
+
+
+@needs_gmssl
+@pytest.mark.parametrize("suite", ["TLS_ECC_SM4_CBC_SM3", "TLS_ECC_SM4_GCM_SM3"])
+def test_gmssl_client_to_our_server(suite, ours):
+    server = OurServer(TLCPContext(server_side=True, credentials=_creds(ours / "server")))
+    result = _gmssl_client(server, ours / "ca" / "ca.crt", suite)
     stderr = result.stderr.decode(errors="replace")
     assert result.returncode == 0, stderr
     assert f"CipherSuite: {suite}" in stderr
@@ -275,41 +281,23 @@ def test_gmssl_client_certificate_to_our_server_raw_certificate_verify(ours, gms
         client_auth="required",
         trust_anchors=_anchors(gmssl_pki / "ca.crt"),
     )
-    server = OurServer(ctx)
-    try:
-        result = _run(
-            [
-                GMSSL,
-                "tlcp_client",
-                "-host",
-                "127.0.0.1",
-                "-port",
-                str(server.port),
-                "-server_name",
-                "localhost",
-                "-cacert",
-                str(ours / "ca" / "ca.crt"),
-                "-cipher_suite",
-                "TLS_ECC_SM4_CBC_SM3",
-                "-cert",
-                str(gmssl_pki / "client.crt"),
-                "-key",
-                str(gmssl_pki / "client.key"),
-                "-pass",
-                PASS,
-                "-get",
-                "/",
-            ]
-        )
-    finally:
-        server.close()
+    result = _gmssl_client(
+        OurServer(ctx),
+        ours / "ca" / "ca.crt",
+        "TLS_ECC_SM4_CBC_SM3",
+        "-cert",
+        str(gmssl_pki / "client.crt"),
+        "-key",
+        str(gmssl_pki / "client.key"),
+        "-pass",
+        PASS,
+    )
     assert result.returncode == 0, result.stderr.decode(errors="replace")
     assert "cv=raw peer=1" in result.stdout.decode()  # GmSSL's form, accepted and recorded
 
 
-@needs_gmssl
-@pytest.mark.parametrize("suite", ["ECC_SM4_CBC_SM3", "ECC_SM4_GCM_SM3"])
-def test_our_client_to_gmssl_server(suite, gmssl_pki):
+def _via_gmssl_server(folder: Path, certs: str, keys: str, suite: str, ctx: TLCPContext, *extra: str):
+    """Run ``gmssl tlcp_server`` (an echo server) on ``folder``'s files; fetch once with ``ctx``."""
     port = _free_port()
     proc = _start(
         [
@@ -318,64 +306,55 @@ def test_our_client_to_gmssl_server(suite, gmssl_pki):
             "-port",
             str(port),
             "-cert",
-            "server_certs.pem",
+            certs,
             "-key",
-            "server_keys.pem",
+            keys,
             "-pass",
             PASS,
             "-cipher_suite",
             "TLS_" + suite,
+            *extra,
         ],
-        cwd=gmssl_pki,
+        cwd=folder,
         port=port,
     )
     try:
-        ctx = TLCPContext(
-            server_side=False, trust_anchors=_anchors(gmssl_pki / "ca.crt"), suites=[suite_by_name(suite)]
-        )
-        conn, echoed = _fetch(ctx, port)
+        return _fetch(ctx, port)
     finally:
         _stop(proc)
+
+
+@needs_gmssl
+@pytest.mark.parametrize("suite", ["ECC_SM4_CBC_SM3", "ECC_SM4_GCM_SM3"])
+def test_our_client_to_gmssl_server(suite, gmssl_pki):
+    ctx = TLCPContext(
+        server_side=False, trust_anchors=_anchors(gmssl_pki / "ca.crt"), suites=[suite_by_name(suite)]
+    )
+    conn, echoed = _via_gmssl_server(gmssl_pki, "server_certs.pem", "server_keys.pem", suite, ctx)
     assert conn.suite.name == suite
     assert echoed == REQUEST  # GmSSL's tlcp_server echoes
 
 
 @needs_gmssl
 def test_our_client_certificate_to_gmssl_server(ours, gmssl_pki):
-    port = _free_port()
-    proc = _start(
-        [
-            GMSSL,
-            "tlcp_server",
-            "-port",
-            str(port),
-            "-cert",
-            "server_certs.pem",
-            "-key",
-            "server_keys.pem",
-            "-pass",
-            PASS,
-            "-cipher_suite",
-            "TLS_ECC_SM4_CBC_SM3",
-            "-cert_request",
-            "-cacert",
-            str(ours / "ca" / "ca.crt"),
-        ],
-        cwd=gmssl_pki,
-        port=port,
+    ctx = TLCPContext(
+        server_side=False,
+        trust_anchors=_anchors(gmssl_pki / "ca.crt"),
+        credentials=_creds(ours / "client"),
+        suites=[suite_by_name("ECC_SM4_CBC_SM3")],
+        cert_verify_sign_form="raw",
+        client_certificates="single",
     )
-    try:
-        ctx = TLCPContext(
-            server_side=False,
-            trust_anchors=_anchors(gmssl_pki / "ca.crt"),
-            credentials=_creds(ours / "client"),
-            suites=[suite_by_name("ECC_SM4_CBC_SM3")],
-            cert_verify_sign_form="raw",
-            client_certificates="single",
-        )
-        _, echoed = _fetch(ctx, port)
-    finally:
-        _stop(proc)
+    _, echoed = _via_gmssl_server(
+        gmssl_pki,
+        "server_certs.pem",
+        "server_keys.pem",
+        "ECC_SM4_CBC_SM3",
+        ctx,
+        "-cert_request",
+        "-cacert",
+        str(ours / "ca" / "ca.crt"),
+    )
     assert echoed == REQUEST
 
 
@@ -396,34 +375,12 @@ def test_gmssl_server_on_our_certificates_and_encrypted_keys(tmp_path, monkeypat
         "HPF_TEST_KEY_PW",
     )
     (server / "keys.pem").write_bytes((server / "sign.key").read_bytes() + (server / "enc.key").read_bytes())
-    port = _free_port()
-    proc = _start(
-        [
-            GMSSL,
-            "tlcp_server",
-            "-port",
-            str(port),
-            "-cert",
-            "chain.pem",
-            "-key",
-            "keys.pem",
-            "-pass",
-            PASS,
-            "-cipher_suite",
-            "TLS_ECC_SM4_GCM_SM3",
-        ],
-        cwd=server,
-        port=port,
+    ctx = TLCPContext(
+        server_side=False,
+        trust_anchors=_anchors(tmp_path / "ca" / "ca.crt"),
+        suites=[suite_by_name("ECC_SM4_GCM_SM3")],
     )
-    try:
-        ctx = TLCPContext(
-            server_side=False,
-            trust_anchors=_anchors(tmp_path / "ca" / "ca.crt"),
-            suites=[suite_by_name("ECC_SM4_GCM_SM3")],
-        )
-        conn, echoed = _fetch(ctx, port)
-    finally:
-        _stop(proc)
+    conn, echoed = _via_gmssl_server(server, "chain.pem", "keys.pem", "ECC_SM4_GCM_SM3", ctx)
     assert echoed == REQUEST and [c.der for c in conn.peer_certificates[:2]] == [
         x509.Certificate.from_pem((server / n).read_bytes()).der for n in ("sign.crt", "enc.crt")
     ]

@@ -155,6 +155,16 @@ def _days_option(default: int):
 
 
 _force_option = click.option("--force", is_flag=True, help="覆盖已存在的文件")
+_out_option = click.option(
+    "--out", "out_dir", required=True, type=click.Path(file_okay=False), help="输出目录"
+)
+_ca_option = click.option(
+    "--ca",
+    "ca_dir",
+    required=True,
+    type=click.Path(file_okay=False, exists=True),
+    help="CA 目录（含 ca.crt、ca.key）",
+)
 
 
 def _password(ctx, param, name: str | None) -> str | None:
@@ -180,7 +190,7 @@ _password_option = click.option(
 
 
 @certs.command("make-ca")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="输出目录")
+@_out_option
 @click.option("--cn", default="HPF 测试根CA", show_default=True, help="CA 名称（CN）")
 @click.option("--org", default="HPF Core", show_default=True, help="组织名称（O）")
 @_days_option(MAX_DAYS)
@@ -208,14 +218,8 @@ def make_ca(out_dir: str, cn: str, org: str, days: int, force: bool, password: s
 
 
 @certs.command("make-server")
-@click.option(
-    "--ca",
-    "ca_dir",
-    required=True,
-    type=click.Path(file_okay=False, exists=True),
-    help="CA 目录（含 ca.crt、ca.key）",
-)
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="输出目录")
+@_ca_option
+@_out_option
 @click.option("--cn", default="localhost", show_default=True, help="证书主体名称（CN）")
 @click.option(
     "--dns",
@@ -253,14 +257,8 @@ def make_server(
 
 
 @certs.command("make-client")
-@click.option(
-    "--ca",
-    "ca_dir",
-    required=True,
-    type=click.Path(file_okay=False, exists=True),
-    help="CA 目录（含 ca.crt、ca.key）",
-)
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="输出目录")
+@_ca_option
+@_out_option
 @click.option("--cn", required=True, help="客户端名称（CN）")
 @_days_option(365)
 @_force_option
