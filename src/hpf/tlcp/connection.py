@@ -138,19 +138,18 @@ class TLCPSocket:
         poller on the socket would not see them."""
         return len(self._app) - self._app_pos + self._records.buffered
 
-    @property
-    def socket(self) -> socket.socket:
-        return self._sock
-
     # ------------------------------------------------------------ handshake driver
 
-    def do_handshake(self) -> None:
+    def do_handshake(self, deadline: float | None = None) -> None:
+        """Run the handshake. ``deadline`` (``time.monotonic()``) bounds all of it, default now +
+        ``handshake_timeout``; a server passes the accept time's, so queueing counts too."""
         if self.handshake_done:
             return
         previous = self._sock.gettimeout()
-        if self.context.handshake_timeout:
-            # One deadline for the whole handshake: a peer trickling bytes cannot hold a worker.
-            self._records.deadline = time.monotonic() + self.context.handshake_timeout
+        if deadline is None and self.context.handshake_timeout:
+            deadline = time.monotonic() + self.context.handshake_timeout
+        # One deadline for the whole handshake: a peer trickling bytes cannot hold a worker.
+        self._records.deadline = deadline
         self._records.cork()
         try:
             if self.server_side:

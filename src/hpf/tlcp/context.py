@@ -125,6 +125,11 @@ class SessionCache:
         return len(self._items)
 
 
+def normalise_fingerprint(text: str) -> str:
+    """A certificate fingerprint as compared: lower-case hex, without colons or spaces."""
+    return text.lower().replace(":", "").strip()
+
+
 class TLCPContext:
     def __init__(
         self,
@@ -158,7 +163,7 @@ class TLCPContext:
             raise ValueError("no cipher suites configured")
         self.suites = chosen
         self.trust_anchors = list(trust_anchors)
-        self.pinned_fingerprints = frozenset(f.lower().replace(":", "") for f in pinned_fingerprints)
+        self.pinned_fingerprints = frozenset(normalise_fingerprint(f) for f in pinned_fingerprints)
         self.verify_peer = verify_peer
         self.check_hostname = check_hostname
         self.client_auth = client_auth

@@ -48,8 +48,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from hpf.crypto import x509
+from hpf.crypto.core import sm3
 from hpf.domain.errors import HpfError
-from hpf.tlcp.context import Credentials, Session, TLCPContext
+from hpf.tlcp.context import Credentials, Session, TLCPContext, normalise_fingerprint
 from hpf.tlcp.errors import TLCPError
 
 TLCP_SCHEMES = ("tlcp", "https+tlcp")
@@ -126,17 +127,7 @@ def _client_credentials(client_cert) -> Credentials | None:
         paths = list(client_cert)
     if len(paths) not in (4, 5):
         raise ValueError("client_cert: a directory, or (sign_cert, sign_key, enc_cert, enc_key[, chain])")
-    credentials = Credentials.load(*paths)
-    leaves = {credentials.sign_cert.der, credentials.enc_cert.der}
-    # a make-client chain.pem repeats the two leaves: send each certificate once
-    chain = tuple(c for c in credentials.chain if c.der not in leaves)
-    return Credentials(
-        credentials.sign_cert, credentials.sign_key, credentials.enc_cert, credentials.enc_key, chain
-    )
-
-
-def _normalise_pin(pin: str) -> str:
-    return pin.lower().replace(":", "").strip()
+    return Credentials.load(*paths)  # skips the leaves that a make-client chain.pem repeats
 
 
 class PartnerClient:
@@ -172,7 +163,7 @@ class PartnerClient:
         self.idle_timeout = idle_timeout
         self.server_hostname = server_hostname or self.host
         self.default_headers = dict(headers or {})
-        self.pins = frozenset(_normalise_pin(p) for p in pinned_fingerprints)
+        self.pins = frozenset(normalise_fingerprint(p) for p in pinned_fingerprints)
         self.session: Session | None = None  # the last TLCP session, offered on each new connection
         self.session_reused = False  # whether the current connection was resumed
         self.connections = 0  # connections opened so far (for tests and diagnostics)
@@ -222,13 +213,7 @@ class PartnerClient:
             conn.connect()
         except TLCPError as exc:
             conn.close()
-            alert = exc.alert.name.lower()
-            raise PartnerChannelError(
-                f"与合作方的 TLCP 通道建立失败（告警 {alert}：{exc.reason}）",
-                alert=alert,
-                reason=exc.reason,
-                internal=f"{self.scheme}://{self.host}:{self.port}",
-            ) from None
+            raise self._broken(exc, "建立失败") from None
         except ssl.SSLError as exc:
             conn.close()
             reason = getattr(exc, "verify_message", None) or exc.reason or str(exc)
@@ -255,8 +240,6 @@ class PartnerClient:
 
     def _check_tls_pin(self, conn: http.client.HTTPSConnection) -> None:
         der = conn.sock.getpeercert(binary_form=True) or b""
-        from hpf.crypto.core import sm3
-
         if hashlib.sha256(der).hexdigest() not in self.pins and sm3(der).hex() not in self.pins:
             conn.close()
             raise PartnerChannelError(
@@ -322,11 +305,11 @@ class PartnerClient:
             return response.status, {k.lower(): v for k, v in response.getheaders()}, data
         raise AssertionError("unreachable")
 
-    def _broken(self, exc: BaseException) -> PartnerChannelError:
+    def _broken(self, exc: BaseException, what: str = "中断") -> PartnerChannelError:
         if isinstance(exc, TLCPError):
             alert = exc.alert.name.lower()
             return PartnerChannelError(
-                f"与合作方的 TLCP 通道中断（告警 {alert}：{exc.reason}）",
+                f"与合作方的 TLCP 通道{what}（告警 {alert}：{exc.reason}）",
                 alert=alert,
                 reason=exc.reason,
                 internal=f"{self.scheme}://{self.host}:{self.port}",

@@ -70,9 +70,21 @@ class NullProtection:
         return fragment
 
 
-class CbcProtection:
-    protected = True
+class _Sequenced:
+    """A protected direction: records are numbered from 0 and the number may never wrap."""
 
+    protected = True
+    seq = 0
+
+    def _next_seq(self) -> int:
+        seq = self.seq
+        if seq >= _SEQ_LIMIT:
+            raise TLCPError(AlertDescription.INTERNAL_ERROR, "sequence number exhausted")
+        self.seq = seq + 1
+        return seq
+
+
+class CbcProtection(_Sequenced):
     def __init__(self, mac_key: bytes, key: bytes, *, provider: Provider | None = None) -> None:
         engine = provider or active()
         self._hmac, self._sm4 = engine.sm3.hmac, engine.sm4
@@ -83,13 +95,6 @@ class CbcProtection:
         return self._hmac(
             self._mac_key, seq.to_bytes(8, "big") + header(content_type, len(plaintext)) + plaintext
         )
-
-    def _next_seq(self) -> int:
-        seq = self.seq
-        if seq >= _SEQ_LIMIT:
-            raise TLCPError(AlertDescription.INTERNAL_ERROR, "sequence number exhausted")
-        self.seq = seq + 1
-        return seq
 
     def seal(self, content_type: int, plaintext: bytes, *, _iv: bytes | None = None) -> bytes:
         data = plaintext + self._mac(self._next_seq(), content_type, plaintext)
@@ -123,20 +128,11 @@ class CbcProtection:
         return plaintext
 
 
-class GcmProtection:
-    protected = True
-
+class GcmProtection(_Sequenced):
     def __init__(self, key: bytes, implicit_iv: bytes, *, provider: Provider | None = None) -> None:
         self._sm4 = (provider or active()).sm4
         self._key, self._iv = key, implicit_iv
         self.seq = 0
-
-    def _next_seq(self) -> int:
-        seq = self.seq
-        if seq >= _SEQ_LIMIT:
-            raise TLCPError(AlertDescription.INTERNAL_ERROR, "sequence number exhausted")
-        self.seq = seq + 1
-        return seq
 
     @staticmethod
     def aad(seq: int, content_type: int, length: int) -> bytes:
@@ -191,13 +187,21 @@ class RecordLayer:
     def buffered(self) -> int:
         return len(self._buffer)
 
+    def _arm(self) -> None:
+        """Give the next socket call only the time left before the deadline (if one is set)."""
+        if self.deadline is not None:
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("TLCP handshake deadline passed")
+            self.sock.settimeout(remaining)
+
+    def _send(self, data: bytes) -> None:
+        self._arm()
+        self.sock.sendall(data)
+
     def _fill(self, n: int, *, at_boundary: bool) -> None:
         while len(self._buffer) < n:
-            if self.deadline is not None:
-                remaining = self.deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TimeoutError("TLCP handshake deadline passed")
-                self.sock.settimeout(remaining)
+            self._arm()
             chunk = self.sock.recv(max(self.RECV_SIZE, n - len(self._buffer)))
             if not chunk:
                 if at_boundary and not self._buffer:
@@ -209,7 +213,7 @@ class RecordLayer:
         """One record: (content type, plaintext). A corked flight is sent first: we are about to
         wait for the peer's answer to it."""
         if self._corked:
-            self.sock.sendall(b"".join(self._corked))
+            self._send(b"".join(self._corked))
             self._corked = []
         self._fill(HEADER_SIZE, at_boundary=True)
         content_type, length = parse_header(
@@ -238,7 +242,7 @@ class RecordLayer:
         if self._corked is not None:
             self._corked.extend(out)
         else:
-            self.sock.sendall(b"".join(out))
+            self._send(b"".join(out))
 
     def cork(self) -> None:
         self._corked = []
@@ -246,4 +250,4 @@ class RecordLayer:
     def flush(self) -> None:
         pending, self._corked = self._corked, None
         if pending:
-            self.sock.sendall(b"".join(pending))
+            self._send(b"".join(pending))

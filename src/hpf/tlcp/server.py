@@ -261,55 +261,6 @@ def _cert_summary(path: str) -> tuple[str, str, datetime]:
 # ---------------------------------------------------------------- the secure handshake
 
 
-class _Deadline:
-    """Socket proxy that bounds the whole handshake: each read or write may only use the time
-    left until ``deadline``. ``release()`` lifts the bound once the handshake is done."""
-
-    def __init__(self, sock: socket.socket, deadline: float) -> None:
-        self._sock = sock
-        self.deadline: float | None = deadline
-        self._timeout = sock.gettimeout()
-
-    def _arm(self) -> None:
-        if self.deadline is None:
-            return
-        remaining = self.deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError("handshake deadline passed")
-        wanted = self._timeout
-        self._sock.settimeout(remaining if wanted is None or wanted > remaining else wanted)
-
-    def release(self) -> None:
-        self.deadline = None
-        self._sock.settimeout(self._timeout)
-
-    def settimeout(self, value) -> None:
-        self._timeout = value
-        self._sock.settimeout(value)
-
-    def gettimeout(self):
-        return self._timeout
-
-    def setblocking(self, flag: bool) -> None:
-        self._timeout = None if flag else 0.0
-        self._sock.setblocking(flag)
-
-    def recv(self, bufsize: int, flags: int = 0) -> bytes:
-        self._arm()
-        return self._sock.recv(bufsize, flags)
-
-    def recv_into(self, buffer, nbytes: int = 0, flags: int = 0) -> int:
-        self._arm()
-        return self._sock.recv_into(buffer, nbytes, flags)
-
-    def sendall(self, data, flags: int = 0) -> None:
-        self._arm()
-        self._sock.sendall(data, flags)
-
-    def __getattr__(self, name: str):
-        return getattr(self._sock, name)
-
-
 class ServerTLCPSocket(TLCPSocket):
     """After the handshake, a TLCP failure reaches gunicorn as ``ConnectionResetError``
     (logged once): its code handles socket errors, but not arbitrary exceptions raised while
@@ -329,8 +280,6 @@ class ServerTLCPSocket(TLCPSocket):
             return super().recv(bufsize, flags)
         except TLCPError as exc:
             raise self._reset(exc) from None
-
-    read = recv
 
     def sendall(self, data, flags: int = 0) -> None:
         try:
@@ -360,13 +309,10 @@ def log_failure(protocol: str, peer: str, alert: str, reason: str, *, stage: str
 def tlcp_handshake(context: TLCPContext, sock: socket.socket, addr, deadline: float | None = None):
     """Handshake on an accepted socket; the ``ServerTLCPSocket``, or None (logged, closed)."""
     peer = peer_text(addr)
-    if deadline is None:
-        deadline = time.monotonic() + context.handshake_timeout
-    bounded = _Deadline(sock, deadline)
-    conn = ServerTLCPSocket(bounded, context)
+    conn = ServerTLCPSocket(sock, context)
     conn.peer = peer
     try:
-        conn.do_handshake()
+        conn.do_handshake(deadline)
     except TLCPError as exc:
         log_failure("tlcp", peer, exc.alert.name.lower(), exc.reason)
     except TimeoutError:
@@ -376,7 +322,6 @@ def tlcp_handshake(context: TLCPContext, sock: socket.socket, addr, deadline: fl
     except Exception as exc:
         log_failure("tlcp", peer, "internal_error", f"unexpected {type(exc).__name__} in the handshake")
     else:
-        bounded.release()
         return conn
     with contextlib.suppress(OSError):
         sock.close()
